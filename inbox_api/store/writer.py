@@ -1,0 +1,456 @@
+"""The single writer of `inbox.duckdb`: group commit over a queue of commands.
+
+Every change is a command (a function of a `Tx`) run on one writer thread. Commands that arrive
+while a batch commits wait in the queue and are committed together, so one fsync covers many
+requests. A command's effects are staged in memory and merged into the batch only when it
+returns; a command that raises leaves nothing behind. A request is answered only after its batch
+committed, so an acknowledged write survives `kill -9`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import orjson
+import pyarrow as pa
+
+from inbox_api.store.schema import migrate
+from inbox_api.store.state import (
+    CONTACT_COLUMNS,
+    CONVERSATION_COLUMNS,
+    MESSAGE_STATE_COLUMNS,
+    Contact,
+    Conversation,
+    MessageState,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Clock = Callable[[], dt.datetime]
+
+EVENT_COLUMNS = [
+    "seq",
+    "event_id",
+    "event_type",
+    "occurred_at",
+    "recorded_at",
+    "inbox_id",
+    "conversation_id",
+    "contact_id",
+    "actor_kind",
+    "actor_id",
+    "payload",
+]
+_TS = pa.timestamp("us", tz="UTC")
+EVENT_SCHEMA = pa.schema(
+    [
+        ("seq", pa.int64()),
+        ("event_id", pa.string()),
+        ("event_type", pa.string()),
+        ("occurred_at", _TS),
+        ("recorded_at", _TS),
+        ("inbox_id", pa.string()),
+        ("conversation_id", pa.string()),
+        ("contact_id", pa.string()),
+        ("actor_kind", pa.string()),
+        ("actor_id", pa.string()),
+        ("payload", pa.string()),
+    ]
+)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class _Staging:
+    __slots__ = (
+        "contacts",
+        "conversations",
+        "dead_letters",
+        "deferred",
+        "event_ids",
+        "events",
+        "messages",
+        "orphans",
+        "parent",
+        "raw",
+    )
+
+    def __init__(self, parent: _Staging | None = None) -> None:
+        self.parent = parent
+        self.events: list[dict[str, Any]] = []
+        self.event_ids: set[str] = set()
+        self.conversations: dict[str, Conversation] = {}
+        self.contacts: dict[str, Contact] = {}
+        self.messages: dict[str, MessageState] = {}
+        self.raw: list[tuple] = []
+        self.dead_letters: list[tuple] = []
+        self.orphans: list[tuple] = []
+        self.deferred: list[Callable[[], None]] = []
+
+    def merge(self, other: _Staging) -> None:
+        self.events.extend(other.events)
+        self.event_ids |= other.event_ids
+        self.conversations.update(other.conversations)
+        self.contacts.update(other.contacts)
+        self.messages.update(other.messages)
+        self.raw.extend(other.raw)
+        self.dead_letters.extend(other.dead_letters)
+        self.orphans.extend(other.orphans)
+        self.deferred.extend(other.deferred)
+
+
+class Tx:
+    """What a command sees: staged reads and writes over the committed state."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self.con = store._con
+        self.now = store.clock()
+        self._batch = _Staging()
+        self._cmd = self._batch
+
+    @contextlib.contextmanager
+    def command(self) -> Iterator[None]:
+        """Stage a unit of work: merged into the enclosing one on success, discarded on error.
+
+        Nestable, so a command can try a step and keep what it did before it (a webhook keeps
+        its raw body even when applying the body fails).
+        """
+        parent = self._cmd
+        self._cmd = _Staging(parent)
+        try:
+            yield
+        except BaseException:
+            self._cmd = parent
+            raise
+        parent.merge(self._cmd)
+        self._cmd = parent
+
+    def _stack(self) -> list[_Staging]:
+        """Innermost staging first; nested commands keep a parent link."""
+        stack, staging = [], self._cmd
+        while staging is not None:
+            stack.append(staging)
+            staging = staging.parent
+        return stack
+
+    # events -----------------------------------------------------------------------------
+    def has_event(self, event_id: str) -> bool:
+        if any(event_id in staging.event_ids for staging in self._stack()):
+            return True
+        return bool(
+            self.con.execute("select 1 from events where event_id = ?", [event_id]).fetchall()
+        )
+
+    def known_event_ids(self, event_ids: list[str]) -> set[str]:
+        stack = self._stack()
+        staged = {e for e in event_ids if any(e in staging.event_ids for staging in stack)}
+        if not event_ids:
+            return staged
+        ids = pa.table({"event_id": pa.array(event_ids, pa.string())})  # noqa: F841 (used by SQL)
+        rows = self.con.execute(
+            "select events.event_id from events join ids using (event_id)"
+        ).fetchall()
+        return staged | {row[0] for row in rows}
+
+    def event(
+        self,
+        event_type: str,
+        *,
+        payload: dict[str, Any],
+        actor_kind: str,
+        actor_id: str | None = None,
+        occurred_at: dt.datetime | None = None,
+        inbox_id: str | None = None,
+        conversation_id: str | None = None,
+        contact_id: str | None = None,
+        event_id: str | None = None,
+    ) -> str:
+        event_id = event_id or f"{event_type}:{self.store.new_id()}"
+        self._cmd.events.append(
+            {
+                "event_id": event_id,
+                "event_type": event_type,
+                "occurred_at": occurred_at or self.now,
+                "inbox_id": inbox_id,
+                "conversation_id": conversation_id,
+                "contact_id": contact_id,
+                "actor_kind": actor_kind,
+                "actor_id": actor_id,
+                "payload": orjson.dumps(payload, default=_json_default).decode(),
+            }
+        )
+        self._cmd.event_ids.add(event_id)
+        return event_id
+
+    # state ------------------------------------------------------------------------------
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        for staging in self._stack():
+            if conversation_id in staging.conversations:
+                return staging.conversations[conversation_id].copy()
+        found = self.store._conversation(conversation_id)
+        return found.copy() if found else None
+
+    def put_conversation(self, conversation: Conversation) -> None:
+        conversation.updated_at = self.now
+        self._cmd.conversations[conversation.conversation_id] = conversation.copy()
+
+    def contact(self, contact_id: str) -> Contact | None:
+        for staging in self._stack():
+            if contact_id in staging.contacts:
+                return staging.contacts[contact_id]
+        rows = self.con.execute(
+            f"select {', '.join(CONTACT_COLUMNS)} from contacts where contact_id = ?",
+            [contact_id],
+        ).fetchall()
+        return Contact(*rows[0]) if rows else None
+
+    def put_contact(self, contact: Contact) -> None:
+        self._cmd.contacts[contact.contact_id] = contact
+
+    def message_state(self, message_id: str) -> MessageState | None:
+        for staging in self._stack():
+            if message_id in staging.messages:
+                return staging.messages[message_id]
+        rows = self.con.execute(
+            f"select {', '.join(MESSAGE_STATE_COLUMNS)} from message_state where message_id = ?",
+            [message_id],
+        ).fetchall()
+        return MessageState(*rows[0]) if rows else None
+
+    def put_message_state(self, state: MessageState) -> None:
+        self._cmd.messages[state.message_id] = state
+
+    def raw_webhook(self, body: bytes, sha256: str, outcome: str) -> int:
+        webhook_id = self.store.next_webhook_id()
+        self._cmd.raw.append((webhook_id, self.now, sha256, body, outcome))
+        return webhook_id
+
+    def dead_letter(self, webhook_id: int, reason: str, body: bytes) -> None:
+        self._cmd.dead_letters.append((webhook_id, self.now, reason, body))
+
+    def orphan_status(self, message_id: str, status: str, occurred_at: dt.datetime, payload: dict):
+        self._cmd.orphans.append(
+            (message_id, status, occurred_at, orjson.dumps(payload, default=_json_default).decode())
+        )
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run once the batch is durable (notify, wake the router); never inside the transaction."""
+        self._cmd.deferred.append(callback)
+
+    # flush ------------------------------------------------------------------------------
+    def _flush(self) -> None:
+        batch = self._batch
+        con = self.con
+        if batch.raw:
+            raw = pa.table(  # noqa: F841 (read by the SQL below)
+                list(zip(*batch.raw, strict=True)),
+                names=["webhook_id", "received_at", "body_sha256", "body", "outcome"],
+            )
+            con.execute("insert into raw_webhooks select * from raw")
+        if batch.dead_letters:
+            dead = pa.table(  # noqa: F841
+                list(zip(*batch.dead_letters, strict=True)),
+                names=["webhook_id", "received_at", "reason", "body"],
+            )
+            con.execute("insert into dead_letters select * from dead")
+        if batch.orphans:
+            orphans = pa.table(  # noqa: F841
+                list(zip(*batch.orphans, strict=True)),
+                names=["message_id", "status", "occurred_at", "payload"],
+            )
+            con.execute("insert into orphan_statuses select * from orphans")
+        if batch.events:
+            seq = self.store._next_seq
+            for event in batch.events:
+                event["seq"] = seq
+                event["recorded_at"] = self.now
+                seq += 1
+            staged_events = pa.Table.from_pylist(batch.events, schema=EVENT_SCHEMA)  # noqa: F841
+            con.execute(f"insert into events select {', '.join(EVENT_COLUMNS)} from staged_events")
+        _upsert(con, "conversations", CONVERSATION_COLUMNS, batch.conversations.values())
+        _upsert(con, "contacts", CONTACT_COLUMNS, batch.contacts.values())
+        _upsert(con, "message_state", MESSAGE_STATE_COLUMNS, batch.messages.values())
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows) -> None:
+    rows = list(rows)
+    if not rows:
+        return
+    data = {column: [getattr(row, column) for row in rows] for column in columns}
+    staged = pa.table(data)  # noqa: F841 (read by the SQL below)
+    con.execute(
+        f"insert or replace into {table} ({', '.join(columns)}) "
+        f"select {', '.join(columns)} from staged"
+    )
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+class _Item:
+    __slots__ = ("fn", "future")
+
+    def __init__(self, fn: Callable[[Tx], Any]) -> None:
+        self.fn = fn
+        self.future: Future = Future()
+
+
+_STOP = object()
+
+
+class EventStore:
+    """Owns the DuckDB connection; one writer thread, any number of reader cursors."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: Clock = utcnow,
+        max_batch: int = 2000,
+    ) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.clock = clock
+        self.max_batch = max_batch
+        self._con = duckdb.connect(str(path))
+        migrate(self._con)
+        self._next_seq = self._scalar("select coalesce(max(seq), 0) + 1 from events")
+        self._next_webhook = self._scalar(
+            "select coalesce(max(webhook_id), 0) + 1 from raw_webhooks"
+        )
+        self._id_counter = 0
+        self._id_prefix = f"{int(self.clock().timestamp() * 1000):x}"
+        self._conversations: dict[str, Conversation] = {}
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+        self._thread.start()
+        self.batches_committed = 0
+
+    def _scalar(self, sql: str, params: list | None = None) -> Any:
+        return self._con.execute(sql, params or []).fetchall()[0][0]
+
+    def new_id(self) -> str:
+        self._id_counter += 1
+        return f"{self._id_prefix}-{self._id_counter:x}"
+
+    def next_webhook_id(self) -> int:
+        webhook_id = self._next_webhook
+        self._next_webhook += 1
+        return webhook_id
+
+    @property
+    def last_seq(self) -> int:
+        return self._next_seq - 1
+
+    def _conversation(self, conversation_id: str) -> Conversation | None:
+        cached = self._conversations.get(conversation_id)
+        if cached is not None:
+            return cached
+        rows = self._con.execute(
+            f"select {', '.join(CONVERSATION_COLUMNS)} from conversations "
+            "where conversation_id = ?",
+            [conversation_id],
+        ).fetchall()
+        if not rows:
+            return None
+        conversation = Conversation(*rows[0])
+        conversation.tags = list(conversation.tags)
+        self._conversations[conversation_id] = conversation
+        return conversation
+
+    # reading ----------------------------------------------------------------------------
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for one request's reads; sees committed data only."""
+        return self._con.cursor()
+
+    # writing ----------------------------------------------------------------------------
+    def submit(self, fn: Callable[[Tx], T]) -> Future[T]:
+        item = _Item(fn)
+        self._queue.put(item)
+        return item.future
+
+    async def run(self, fn: Callable[[Tx], T]) -> T:
+        return await asyncio.wrap_future(self.submit(fn))
+
+    def run_sync(self, fn: Callable[[Tx], T]) -> T:
+        return self.submit(fn).result()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout=30)
+        with contextlib.suppress(duckdb.Error):
+            self._con.close()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            batch = [item]
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    self._execute(batch)
+                    return
+                batch.append(nxt)
+            self._execute(batch)
+
+    def _execute(self, batch: list[_Item]) -> None:
+        tx = Tx(self)
+        outcomes: list[tuple[_Item, bool, Any]] = []
+        try:
+            self._con.execute("begin")
+            for item in batch:
+                try:
+                    with tx.command():
+                        outcomes.append((item, True, item.fn(tx)))
+                except Exception as exc:
+                    outcomes.append((item, False, exc))
+            tx._flush()
+            self._con.execute("commit")
+        except Exception as exc:
+            with contextlib.suppress(duckdb.Error):
+                self._con.execute("rollback")
+            if len(batch) > 1:
+                # One bad command must not sink its neighbours: retry each on its own.
+                for item in batch:
+                    self._execute([item])
+                return
+            log.exception("write failed")
+            batch[0].future.set_exception(exc)
+            return
+        self._next_seq += len(tx._batch.events)
+        self._conversations.update(tx._batch.conversations)
+        self.batches_committed += 1
+        for item, ok, value in outcomes:
+            if ok:
+                item.future.set_result(value)
+            else:
+                item.future.set_exception(value)
+        for callback in tx._batch.deferred:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback failed")
