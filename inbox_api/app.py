@@ -11,15 +11,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from inbox_api import routing
+from inbox_api import routing, sla
 from inbox_api.channels import Channel, CloudApiChannel, SandboxChannel
 from inbox_api.domain import Inbox
 from inbox_api.errors import InboxError
 from inbox_api.imports import upsert_agent_row
-from inbox_api.routes import conversations, feed, imports, library, users, webhooks
+from inbox_api.routes import conversations, feed, imports, library, queue, users, webhooks
 from inbox_api.security import TokenCache, hash_token
 from inbox_api.settings import Settings, get_settings
 from inbox_api.store.writer import Clock, EventStore, Tx, utcnow
+from inbox_api.web import pages
 from ingest.config import BusinessConfig, load_config
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     config = config or load_config(settings.config_file)
-    startup_hooks: list[Callable[[FastAPI], Any]] = []
+    # The SLA loop and the alert notifier start first; callers may append more hooks.
+    startup_hooks: list[Callable[[FastAPI], Any]] = [sla.start]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -123,7 +125,7 @@ def create_app(
         app.state.inbox = inbox
         app.state.settings = settings
         app.state.tokens = TokenCache()
-        routing.install(inbox)
+        app.state.automation = routing.install(inbox)
         seed(inbox, settings)
         stops = [hook(app) for hook in startup_hooks]
         try:
@@ -175,6 +177,7 @@ def create_app(
         inbox: Inbox = request.app.state.inbox
         return {"status": "ok", "last_seq": inbox.store.last_seq}
 
-    for module in (webhooks, conversations, feed, imports, users, library):
+    for module in (webhooks, conversations, feed, imports, users, library, queue):
         app.include_router(module.router)
+    pages.mount(app)
     return app

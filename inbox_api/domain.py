@@ -79,6 +79,11 @@ class Inbox:
         self.on_inbound: list[Callable[[Tx, Conversation, InboundMessage], None]] = []
         # Called inside the transaction that resolved a conversation (surveys).
         self.on_resolved: list[Hook] = []
+        # Asked, without writing, whether a message to a resolved conversation belongs to the
+        # closed cycle (a survey answer); a claimed message is stored but opens no new cycle.
+        self.claim_inbound: list[Callable[[Tx, Conversation, InboundMessage], bool]] = []
+        # Set by `routing.install`: the router, the automated sender and surveys.
+        self.automation: Any = None
 
     def sla_deadline(self, clock_start: dt.datetime) -> dt.datetime:
         """First-response deadline (METRICS.md section 3): 5 min in hours, else the promise."""
@@ -205,7 +210,16 @@ class Inbox:
                 team_id=self.config.default_team,
             )
         at = message.occurred_at
-        if is_turn:
+        # A claimed message (a survey answer after resolution) is stored but opens no cycle.
+        claimed = (
+            is_turn
+            and conversation.status == "resolved"
+            and conversation.cycle_number > 0
+            and any(claim(tx, conversation, message) for claim in self.claim_inbound)
+        )
+        if claimed:
+            conversation.last_inbound_at = max(filter(None, (conversation.last_inbound_at, at)))
+        elif is_turn:
             if conversation.status == "resolved":
                 opened = True
                 previous = conversation.status if conversation.cycle_number else None
@@ -728,6 +742,7 @@ class Inbox:
         score: int,
         survey_id: str | None = None,
         actor_kind: str | None = None,
+        occurred_at: dt.datetime | None = None,
     ) -> dict[str, Any]:
         limits = {"csat": (1, 5), "nps": (0, 10)}
         low, high = limits[kind]
@@ -745,6 +760,7 @@ class Inbox:
             payload={"survey_id": survey_id, "kind": kind, "score": score},
             actor_kind=actor_kind or actor.kind,
             actor_id=actor.user_id if actor.role != "system" else None,
+            occurred_at=occurred_at,
             inbox_id=conversation.inbox_id,
             conversation_id=conversation.conversation_id,
             contact_id=conversation.contact_id,
