@@ -254,6 +254,7 @@ class Inbox:
                 "body": message.body,
                 "reply_to_message_id": message.reply_to_message_id,
                 "interactive_id": message.interactive_id,
+                "is_survey_answer": claimed,
             },
             actor_kind="customer",
             occurred_at=at,
