@@ -15,10 +15,6 @@ from ingest.config import BusinessConfig
 
 Kind = Literal["duration", "rate", "score", "count"]
 
-# Service targets the business config does not carry yet (it only has the FRT target).
-SLA_COMPLIANCE_TARGET = 0.90
-CSAT_TARGET = 0.85
-
 # Shown wherever a figure has no value (no rows, or no previous week to compare with).
 MISSING = "–"
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -62,7 +58,7 @@ def headline_kpis(config: BusinessConfig) -> list[Kpi]:
             None,
             "rate",
             False,
-            SLA_COMPLIANCE_TARGET,
+            config.targets.sla_compliance_rate,
             ("sla_met_count", "sla_breached_count"),
         ),
         Kpi(
@@ -75,7 +71,15 @@ def headline_kpis(config: BusinessConfig) -> list[Kpi]:
             ("art_n",),
         ),
         Kpi("kpi_backlog", "backlog_open_count", None, "count", True, None, ()),
-        Kpi("kpi_csat", "csat_rate", None, "rate", False, CSAT_TARGET, ("csat_responses_count",)),
+        Kpi(
+            "kpi_csat",
+            "csat_rate",
+            None,
+            "rate",
+            False,
+            config.targets.csat_rate,
+            ("csat_responses_count",),
+        ),
         Kpi("kpi_nps", "nps_score", None, "score", False, None, ("nps_responses_count",)),
         Kpi("kpi_conversion", "conversion_rate", None, "rate", False, None, ("leads_count",)),
     ]

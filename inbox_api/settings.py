@@ -36,6 +36,8 @@ class Settings(BaseSettings):
 
     admin_token: SecretStr = SecretStr("dev-admin-token")
     feed_token: SecretStr = SecretStr("dev-admin-token")
+    # Supervisor token the dashboards read the live queue with; unset = the admin token.
+    dashboard_token: SecretStr | None = None
 
     max_webhook_bytes: int = 3 * 1024 * 1024
     commit_max_batch: int = Field(default=2000, ge=1)

@@ -42,6 +42,15 @@ class SlaConfig(BaseModel):
         return self
 
 
+class TargetsConfig(BaseModel):
+    """Service targets drawn on dashboards and the weekly report (the FRT target is `sla`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sla_compliance_rate: float = Field(default=0.90, ge=0, le=1)
+    csat_rate: float = Field(default=0.85, ge=0, le=1)
+
+
 class TeamConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -172,6 +181,7 @@ class BusinessConfig(BaseModel):
 
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     sla: SlaConfig = Field(default_factory=SlaConfig)
+    targets: TargetsConfig = Field(default_factory=TargetsConfig)
     conversion_window_days: int = Field(default=30, gt=0)
     low_confidence_n: int = Field(default=10, ge=1)
     language: Literal["es", "en"] = "es"

@@ -185,8 +185,8 @@ def _charts(week: WeekData, config: BusinessConfig, lang: str) -> list[Drawing]:
         i18n.t("report_team_sla", lang),
         teams["team_name"].to_list(),
         [100 * (value or 0) for value in teams["sla_compliance_rate"]],
-        100 * kpis.SLA_COMPLIANCE_TARGET,
-        f"{i18n.t('target', lang)} {kpis.SLA_COMPLIANCE_TARGET:.0%}",
+        100 * config.targets.sla_compliance_rate,
+        f"{i18n.t('target', lang)} {config.targets.sla_compliance_rate:.0%}",
         value_max=110,
     )
     return [frt, sla, _reasons_chart(week, lang)]

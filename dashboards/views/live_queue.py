@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
@@ -17,9 +15,8 @@ st.title(ui.tr("page_live"))
 
 
 def _token() -> str:
-    return os.environ.get("BANDEJA_DASHBOARD_TOKEN") or (
-        data.settings().admin_token.get_secret_value()
-    )
+    settings = data.settings()
+    return (settings.dashboard_token or settings.admin_token).get_secret_value()
 
 
 def _filtered(rows: list[dict], team: str | None, agent: str | None) -> pl.DataFrame:

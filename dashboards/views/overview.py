@@ -118,8 +118,8 @@ with right:
     )
     ui.target_line(
         figure,
-        kpis.SLA_COMPLIANCE_TARGET * 100,
-        f"{ui.tr('target')} SLA {kpis.SLA_COMPLIANCE_TARGET:.0%}",
+        config.targets.sla_compliance_rate * 100,
+        f"{ui.tr('target')} SLA {config.targets.sla_compliance_rate:.0%}",
     )
     figure.update_layout(
         title=ui.tr("trend_sla"),

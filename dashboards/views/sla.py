@@ -11,8 +11,8 @@ current_filters = ui.filters()
 config = data.business_config()
 params = current_filters.params()
 st.title(ui.tr("page_sla"))
-target = kpis.SLA_COMPLIANCE_TARGET * 100
-target_text = f"{ui.tr('target')} {kpis.SLA_COMPLIANCE_TARGET:.0%}"
+target = config.targets.sla_compliance_rate * 100
+target_text = f"{ui.tr('target')} {config.targets.sla_compliance_rate:.0%}"
 
 by_team = data.query("sla_by_team", **params)
 met, breached = int(by_team["sla_met_count"].sum()), int(by_team["sla_breached_count"].sum())
