@@ -1,0 +1,245 @@
+"""Pull the inbox change feed into the warehouse (`raw.inbox_events`).
+
+The feed is the only door from the inbox into analytics (docs/events.md). Pages arrive as Parquet in
+`seq` order; each page lands in one transaction together with the cursor, so a crash between pages
+loses nothing and a re-run inserts nothing twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import httpx
+
+PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
+MAX_PAGE_SIZE = 50_000
+FEED_NAME = "inbox_events"
+
+# Column order and types of docs/events.md; the warehouse table mirrors the feed exactly.
+EVENT_COLUMNS: dict[str, str] = {
+    "seq": "BIGINT",
+    "event_id": "VARCHAR",
+    "event_type": "VARCHAR",
+    "occurred_at": "TIMESTAMPTZ",
+    "recorded_at": "TIMESTAMPTZ",
+    "inbox_id": "VARCHAR",
+    "conversation_id": "VARCHAR",
+    "contact_id": "VARCHAR",
+    "actor_kind": "VARCHAR",
+    "actor_id": "VARCHAR",
+    "payload": "VARCHAR",
+}
+
+
+class FeedError(RuntimeError):
+    """The feed could not be pulled; the message names the URL and what went wrong."""
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """`pulled`: rows received from the feed; `new`: rows inserted; `cursor`: max seq stored."""
+
+    pulled: int
+    new: int
+    cursor: int
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create `raw.inbox_events` and `raw.feed_cursor` when missing (never alters existing ones)."""
+    columns = ", ".join(f"{name} {sql_type}" for name, sql_type in EVENT_COLUMNS.items())
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(f"CREATE TABLE IF NOT EXISTS raw.inbox_events ({columns})")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS raw.feed_cursor ("
+        "feed VARCHAR PRIMARY KEY, after_seq BIGINT NOT NULL, updated_at TIMESTAMPTZ NOT NULL)"
+    )
+
+
+def warehouse_cursor(con: duckdb.DuckDBPyConnection) -> int:
+    """The last seq already loaded: the feed resumes after it (0 for an empty warehouse)."""
+    ensure_raw_tables(con)
+    row = con.execute("SELECT coalesce(max(seq), 0) FROM raw.inbox_events").fetchall()
+    return int(row[0][0])
+
+
+def pull_feed(
+    api_url: str,
+    token: str,
+    warehouse: duckdb.DuckDBPyConnection | Path | str,
+    page_size: int = MAX_PAGE_SIZE,
+    *,
+    client: httpx.Client | None = None,
+    max_attempts: int = 5,
+    backoff_seconds: float = 0.5,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PullResult:
+    """Load every feed event after the warehouse cursor; safe to run any number of times.
+
+    `warehouse` is an open DuckDB connection or the path of the warehouse file. Connection errors
+    are retried `max_attempts` times with exponential back-off; HTTP errors fail at once with a
+    message naming the URL (a wrong token will not fix itself by retrying).
+    """
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+    with _connection(warehouse) as con, _client(client) as http:
+        ensure_raw_tables(con)
+        after = warehouse_cursor(con)
+        pulled = new = 0
+        url = f"{api_url.rstrip('/')}/v1/feed/events"
+        headers = {"Authorization": f"Bearer {token}", "Accept": PARQUET_MEDIA_TYPE}
+        fetch = _Fetcher(http, url, headers, max_attempts, backoff_seconds, sleep)
+        while True:
+            with fetch.page(after, page_size) as (page_path, next_after, has_more):
+                rows, inserted = _load_page(con, page_path, url)
+            pulled += rows
+            new += inserted
+            if not has_more:
+                break
+            if next_after <= after:
+                raise FeedError(f"{url}: X-Next-After={next_after} does not advance past {after}")
+            after = next_after
+        return PullResult(pulled=pulled, new=new, cursor=warehouse_cursor(con))
+
+
+@contextlib.contextmanager
+def _connection(
+    warehouse: duckdb.DuckDBPyConnection | Path | str,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    if isinstance(warehouse, duckdb.DuckDBPyConnection):
+        yield warehouse
+        return
+    path = Path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def _client(client: httpx.Client | None) -> Iterator[httpx.Client]:
+    if client is not None:
+        yield client
+        return
+    # Pages of 50k events take a while to serialise; connect fast, read patiently.
+    with httpx.Client(timeout=httpx.Timeout(120.0, connect=10.0)) as owned:
+        yield owned
+
+
+@dataclass
+class _Fetcher:
+    http: httpx.Client
+    url: str
+    headers: dict[str, str]
+    max_attempts: int
+    backoff_seconds: float
+    sleep: Callable[[float], None]
+
+    @contextlib.contextmanager
+    def page(self, after: int, limit: int) -> Iterator[tuple[Path, int, bool]]:
+        """Stream one page to a temp Parquet file; yields (path, next_after, has_more)."""
+        fd, name = tempfile.mkstemp(prefix="bandeja-feed-", suffix=".parquet")
+        os.close(fd)
+        path = Path(name)
+        try:
+            next_after, has_more = self._download(after, limit, path)
+            yield path, next_after, has_more
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _download(self, after: int, limit: int, path: Path) -> tuple[int, bool]:
+        params = {"after": after, "limit": limit}
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                with self.http.stream("GET", self.url, params=params, headers=self.headers) as resp:
+                    if resp.status_code != 200:
+                        resp.read()
+                        raise FeedError(_http_error(self.url, resp))
+                    content_type = resp.headers.get("content-type", "")
+                    if not content_type.startswith(PARQUET_MEDIA_TYPE):
+                        raise FeedError(
+                            f"{self.url}: expected {PARQUET_MEDIA_TYPE}, got {content_type!r}"
+                        )
+                    with path.open("wb") as out:
+                        for chunk in resp.iter_bytes():
+                            out.write(chunk)
+                    return _page_headers(self.url, resp, after)
+            except httpx.TransportError as exc:
+                if attempt == self.max_attempts:
+                    raise FeedError(
+                        f"{self.url}: unreachable after {attempt} attempts ({exc!r})"
+                    ) from exc
+                self.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+        raise AssertionError("unreachable: the loop returns or raises")
+
+
+def _http_error(url: str, resp: httpx.Response) -> str:
+    detail = resp.text[:300].strip()
+    if resp.status_code in (401, 403):
+        return (
+            f"{url}: HTTP {resp.status_code}, the feed token was refused "
+            f"(check BANDEJA_FEED_TOKEN): {detail}"
+        )
+    return f"{url}: HTTP {resp.status_code}: {detail}"
+
+
+def _page_headers(url: str, resp: httpx.Response, after: int) -> tuple[int, bool]:
+    raw_next = resp.headers.get("x-next-after")
+    raw_more = resp.headers.get("x-has-more", "").lower()
+    if raw_more not in ("true", "false"):
+        raise FeedError(f"{url}: missing or invalid X-Has-More header ({raw_more!r})")
+    try:
+        next_after = int(raw_next) if raw_next is not None else after
+    except ValueError as exc:
+        raise FeedError(f"{url}: invalid X-Next-After header ({raw_next!r})") from exc
+    return next_after, raw_more == "true"
+
+
+def _load_page(con: duckdb.DuckDBPyConnection, page: Path, url: str) -> tuple[int, int]:
+    """Insert the unseen rows of one page and advance the cursor, atomically."""
+    described = con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [str(page)]).fetchall()
+    missing = [name for name in EVENT_COLUMNS if name not in {row[0] for row in described}]
+    if missing:
+        raise FeedError(f"{url}: the Parquet page lacks columns {', '.join(missing)}")
+    select = ", ".join(
+        f"CAST({name} AS {sql_type}) AS {name}" for name, sql_type in EVENT_COLUMNS.items()
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        rows = con.execute("SELECT count(*) FROM read_parquet($1)", [str(page)]).fetchall()[0][0]
+        # Insert only events whose seq and event_id are both unseen: a replayed page, or the same
+        # event re-exported under a new seq, changes nothing. seq only grows (assigned at commit),
+        # so comparing with the stored maximum avoids joining on seq.
+        inserted = con.execute(
+            f"""
+            INSERT INTO raw.inbox_events
+            WITH page AS (
+                SELECT {select} FROM read_parquet($1)
+                WHERE seq > (SELECT coalesce(max(seq), 0) FROM raw.inbox_events)
+                QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY seq) = 1
+            )
+            SELECT page.* FROM page ANTI JOIN raw.inbox_events seen USING (event_id)
+            ORDER BY page.seq
+            """,
+            [str(page)],
+        ).fetchall()[0][0]
+        con.execute(
+            """
+            INSERT OR REPLACE INTO raw.feed_cursor
+            SELECT $1, coalesce(max(seq), 0), now() FROM raw.inbox_events
+            """,
+            [FEED_NAME],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(rows), int(inserted)

@@ -1,0 +1,97 @@
+"""`bandeja pipeline run` (once, in-process) and `bandeja pipeline ui` (Dagster's web UI)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from inbox_api.settings import get_settings
+from pipelines.runner import PipelineError, PipelineSummary, run_pipeline, run_weekly_report
+
+__all__ = ["PipelineSummary", "dagster_home", "register", "run_pipeline", "run_weekly_report"]
+
+# The instance config `pipeline ui` writes: no telemetry, and one warehouse writer at a time
+# (the pool every DuckDB-writing step uses, and the run tag of the pipeline job).
+DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1
+  runs:
+    tag_concurrency_limits:
+      - key: bandeja/warehouse
+        limit: 1
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("pipeline", help="run the analytics pipeline or its UI")
+    commands = parser.add_subparsers(dest="pipeline_command", required=True, metavar="ACTION")
+
+    run = commands.add_parser("run", help="pull the feed, dbt build and publish, once")
+    run.add_argument(
+        "--as-of",
+        type=_instant,
+        default=None,
+        help="ISO instant metrics are computed at (default: the last event's time)",
+    )
+    run.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's logs")
+    run.set_defaults(handler=_run)
+
+    ui = commands.add_parser("ui", help="start `dagster dev` on the pipeline definitions")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.set_defaults(handler=_ui)
+
+
+def _instant(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO datetime") from exc
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no timezone; add Z or +00:00")
+    return value
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        summary = run_pipeline(get_settings(), as_of=args.as_of, verbose=args.verbose)
+    except PipelineError as exc:
+        for line in exc.summary.lines():
+            print(line, file=sys.stderr)
+        return 1
+    for line in summary.lines():
+        print(line)
+    return 0
+
+
+def dagster_home(data_dir: Path) -> Path:
+    """DAGSTER_HOME under the data dir, with the instance config written in."""
+    home = (data_dir / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
+    return home
+
+
+def _ui(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    sibling = Path(sys.executable).parent / "dagster"
+    executable = str(sibling) if sibling.exists() else shutil.which("dagster")
+    if executable is None:
+        print("bandeja pipeline ui: the `dagster` command is not installed", file=sys.stderr)
+        return 1
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(dagster_home(settings.data_dir)),
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    argv = [executable, "dev", "-m", "pipelines.definitions", "-h", args.host, "-p", str(args.port)]
+    os.execve(executable, argv, env)

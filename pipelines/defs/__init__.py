@@ -1,0 +1,1 @@
+"""Dagster definitions by integration: ingest, dbt, publish, reports, resources, schedules."""

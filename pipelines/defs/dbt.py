@@ -1,0 +1,157 @@
+"""dbt assets: every model of `dbt_project/` as an asset, its data tests as asset checks."""
+
+import datetime as dt
+import fcntl
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from ingest.config import BusinessConfig
+from pipelines.defs.resources import (
+    WAREHOUSE_POOL,
+    BandejaSettings,
+    absolute,
+    dbt_target,
+    environ,
+    warehouse_lock,
+)
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+DBT_OP_NAME = "bandeja_dbt"
+# Files whose change makes the parsed manifest stale.
+_PROJECT_SOURCES = ("models", "macros", "tests", "seeds", "snapshots", "analyses")
+
+
+class DbtBuildConfig(dg.Config):
+    """Run config of the dbt step."""
+
+    as_of: str | None = None  # ISO UTC instant; None lets dbt use the last event's time
+
+
+def dbt_vars(config: BusinessConfig, as_of: dt.datetime | None = None) -> dict[str, Any]:
+    """The dbt vars for one build: the business config, and the `as_of` instant when given."""
+    values: dict[str, Any] = {
+        "business_timezone": config.calendar.timezone,
+        "sla_business_target_seconds": config.sla.business_target_seconds,
+        "sla_offhours_target_seconds": config.sla.offhours_target_seconds,
+        "sla_clock": config.sla.clock,
+        "conversion_window_days": config.conversion_window_days,
+        "low_confidence_n": config.low_confidence_n,
+    }
+    if as_of is not None:
+        if as_of.tzinfo is None:
+            raise ValueError("as_of must carry a timezone (an instant, stored in UTC)")
+        values["as_of"] = as_of.astimezone(dt.UTC).isoformat()
+    return values
+
+
+def dbt_build_args(
+    config: BusinessConfig, as_of: dt.datetime | None = None, target: str = "dev"
+) -> list[str]:
+    """The dbt CLI arguments of a pipeline build (dagster-dbt adds the model selection)."""
+    return [
+        "build",
+        "--target",
+        target,
+        "--vars",
+        json.dumps(dbt_vars(config, as_of), sort_keys=True),
+    ]
+
+
+def _manifest_is_stale(project: DbtProject) -> bool:
+    if not project.manifest_path.exists():
+        return True
+    built = project.manifest_path.stat().st_mtime
+    candidates = [project.project_dir / "dbt_project.yml"]
+    for folder in _PROJECT_SOURCES:
+        candidates.extend((project.project_dir / folder).rglob("*"))
+    return any(path.is_file() and path.stat().st_mtime > built for path in candidates)
+
+
+def prepare_dbt_project(project_dir: Path = DBT_PROJECT_DIR) -> DbtProject:
+    """The dbt project with an up-to-date manifest: `dbt parse` runs only when sources changed.
+
+    Parsing needs no warehouse, so definitions load on a fresh clone; the build itself runs later
+    inside a step.
+    """
+    project = DbtProject(project_dir=project_dir, target_path=Path("target"))
+    if not _manifest_is_stale(project):
+        return project
+    lock_path = project.project_dir / project.target_path / ".parse.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    # `dagster dev` loads the location in several processes at once; one parses, the rest wait.
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _manifest_is_stale(project):
+            dbt_resource(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    return project
+
+
+def dbt_executable() -> str:
+    """dbt next to this interpreter (a venv that is not on PATH), else whatever PATH has."""
+    sibling = Path(sys.executable).parent / "dbt"
+    return str(sibling) if sibling.exists() else "dbt"
+
+
+def dbt_resource(project: DbtProject) -> DbtCliResource:
+    return DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+
+
+class BandejaDbtTranslator(DagsterDbtTranslator):
+    """dbt sources keyed like the ingest assets (`raw.inbox_events` -> `raw_inbox_events`);
+    models grouped by their layer folder (staging, intermediate, marts, reporting)."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            relation = dbt_resource_props.get("identifier") or dbt_resource_props["name"]
+            return dg.AssetKey(f"{dbt_resource_props['schema']}_{relation}")
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn") or []
+        # fqn = [project, folder, ..., name]; models at the root fall back to dbt's default.
+        if len(fqn) > 2:
+            return str(fqn[1])
+        return super().get_group_name(dbt_resource_props)
+
+
+BANDEJA_DBT_PROJECT = prepare_dbt_project()
+
+
+@dbt_assets(
+    manifest=BANDEJA_DBT_PROJECT.manifest_path,
+    project=BANDEJA_DBT_PROJECT,
+    dagster_dbt_translator=BandejaDbtTranslator(),
+    name=DBT_OP_NAME,
+    pool=WAREHOUSE_POOL,
+)
+def bandeja_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    bandeja: BandejaSettings,
+    config: DbtBuildConfig,
+) -> Iterator[Any]:
+    settings = bandeja.settings()
+    as_of = dt.datetime.fromisoformat(config.as_of) if config.as_of else None
+    args = dbt_build_args(bandeja.business_config(), as_of, dbt_target(settings.env))
+    # A private target dir per run keeps concurrent runs' artifacts apart; seeding it with the
+    # prepared partial-parse file saves a full re-parse. A failed build keeps it: the error
+    # message points at its dbt.log.
+    target_dir = Path(tempfile.mkdtemp(prefix="bandeja-dbt-"))
+    partial = BANDEJA_DBT_PROJECT.manifest_path.parent / "partial_parse.msgpack"
+    if partial.exists():
+        shutil.copy2(partial, target_dir / partial.name)
+    with (
+        warehouse_lock(settings.warehouse_db),
+        environ({"BANDEJA_WAREHOUSE_DB": absolute(settings.warehouse_db)}),
+    ):
+        invocation = dbt.cli(args, context=context, target_path=target_dir)
+        yield from invocation.stream()
+    shutil.rmtree(target_dir, ignore_errors=True)

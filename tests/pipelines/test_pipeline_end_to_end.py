@@ -1,0 +1,124 @@
+"""The whole pipeline on temp files: real inbox API -> feed -> warehouse -> dbt -> serving."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+from pipeline_api import REPO
+from pipeline_events import sample_events
+
+from inbox_api import cli
+from inbox_api.settings import Settings, get_settings
+from pipelines.runner import PipelineError, run_pipeline, run_weekly_report
+
+pytestmark = pytest.mark.slow
+
+
+def _settings(feed_api, tmp_path, token: str | None = None) -> Settings:
+    return Settings(
+        env="test",
+        data_dir=tmp_path / "data",
+        config_file=REPO / "config" / "bandeja.yaml",
+        api_url=feed_api.url,
+        feed_token=token or feed_api.feed_token,
+    )
+
+
+def _snapshot(serving) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(serving), read_only=True) as con:
+        tables = [
+            row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        ]
+        return {
+            name: sorted(con.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
+            for name in tables
+        }
+
+
+def test_pipeline_publishes_documented_serving_tables_and_reruns_identically(feed_api, tmp_path):
+    events = sample_events()
+    feed_api.import_events(events)
+    stats = feed_api.stats()
+    settings = _settings(feed_api, tmp_path)
+    as_of = dt.datetime.fromisoformat(events[-1]["occurred_at"]) + dt.timedelta(days=1)
+
+    first = run_pipeline(settings, as_of=as_of)
+
+    assert first.success and first.failure is None
+    assert (first.events_pulled, first.events_new, first.cursor) == (
+        stats["count"],
+        stats["count"],
+        stats["max_seq"],
+    )
+    assert first.models_built > 10
+    assert first.tests_passed > 0 and first.tests_failed == 0
+    assert first.checks_failed == []
+    serving = settings.serving_db
+    assert first.serving_db == serving and serving.exists()
+    with duckdb.connect(str(serving), read_only=True) as con:
+        tables = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
+        documented_columns = con.execute(
+            "SELECT count(*) FROM duckdb_columns() "
+            "WHERE table_name = 'fct_cycles' AND comment IS NOT NULL"
+        ).fetchall()[0][0]
+        cycles = con.execute(
+            "SELECT cycle_number, frt_seconds FROM fct_cycles "
+            "WHERE conversation_id = 'conv-1' ORDER BY cycle_number"
+        ).fetchall()
+    assert {"fct_cycles", "fct_messages", "rpt_kpis_daily", "dim_business_intervals"} <= set(tables)
+    assert not {name for name in tables if not name.startswith(("fct_", "dim_", "rpt_"))}
+    assert tables["fct_cycles"] and tables["rpt_kpis_daily"]
+    assert documented_columns > 5
+    # Two care cycles; the first answered by an agent three minutes after it opened.
+    assert cycles[0] == (1, 180.0) and len(cycles) == 2
+
+    opened = dt.datetime.fromisoformat(events[0]["occurred_at"]).date().isocalendar()
+    report = run_weekly_report(settings, f"{opened.year}-W{opened.week:02d}")
+    assert report is not None and (report / "report.pdf").exists()
+
+    published = _snapshot(serving)
+    # A dashboard holding the published snapshot open while the next publish swaps the file.
+    reader = duckdb.connect(str(serving), read_only=True)
+    old_inode = serving.stat().st_ino
+
+    second = run_pipeline(settings, as_of=as_of)
+
+    assert second.success
+    assert (second.events_pulled, second.events_new, second.cursor) == (0, 0, stats["max_seq"])
+    assert reader.execute("SELECT count(*) FROM fct_cycles").fetchall() == [(len(cycles),)]
+    reader.close()
+    assert serving.stat().st_ino != old_inode
+    assert _snapshot(serving) == published
+
+
+def test_a_refused_token_fails_the_run_with_the_url_in_the_message(feed_api, tmp_path):
+    settings = _settings(feed_api, tmp_path, token="not-the-feed-token")
+
+    with pytest.raises(PipelineError) as error:
+        run_pipeline(settings)
+
+    summary = error.value.summary
+    assert not summary.success and summary.models_built == 0
+    assert "raw_inbox_events" in str(error.value)
+    assert f"{feed_api.url}/v1/feed/events: HTTP 401" in str(error.value)
+    assert not settings.serving_db.exists()
+
+
+def test_cli_pipeline_run_exits_non_zero_with_a_clear_message(
+    feed_api, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("BANDEJA_ENV", "test")
+    monkeypatch.setenv("BANDEJA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BANDEJA_CONFIG_FILE", str(REPO / "config" / "bandeja.yaml"))
+    monkeypatch.setenv("BANDEJA_API_URL", feed_api.url)
+    monkeypatch.setenv("BANDEJA_FEED_TOKEN", "wrong")
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["pipeline", "run"]) == 1
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert "FAILED: raw_inbox_events" in err and "HTTP 401" in err
+    assert "events pulled:  0" in err
