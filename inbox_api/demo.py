@@ -124,7 +124,9 @@ def run_demo(*, days: int, agents: int, seed: int, exit_after_setup: bool = Fals
             print("\nDemo set up and checked; stopping (--exit-after-setup).")
             return 0
 
-        if _port_free(settings.host, DAGSTER_PORT):
+        # Dagster's schedule refreshes the snapshot; without its UI the demo does it itself.
+        dagster_started = _port_free(settings.host, DAGSTER_PORT)
+        if dagster_started:
             _step(f"Starting Dagster's UI on http://{settings.host}:{DAGSTER_PORT}")
             children.append(
                 subprocess.Popen(
@@ -153,7 +155,9 @@ def run_demo(*, days: int, agents: int, seed: int, exit_after_setup: bool = Fals
             )
         )
         token = settings.admin_token.get_secret_value()
-        minutes = PIPELINE_EVERY_SECONDS // 60
+        minutes = (
+            settings.pipeline_interval_minutes if dagster_started else PIPELINE_EVERY_SECONDS // 60
+        )
         print(
             f"""
 Bandeja is running:
@@ -169,7 +173,8 @@ The pipeline refreshes the dashboards every {minutes} minutes. Ctrl-C stops ever
         )
         while True:
             time.sleep(PIPELINE_EVERY_SECONDS)
-            subprocess.run(_bandeja("pipeline", "run"), env=env, check=False)
+            if not dagster_started:
+                subprocess.run(_bandeja("pipeline", "run"), env=env, check=False)
     except KeyboardInterrupt:
         return 0
     finally:

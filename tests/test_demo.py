@@ -1,0 +1,52 @@
+"""`make demo`'s job end to end: API, simulated history, pipeline, report, dashboard."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_demo_sets_up_the_whole_stack(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "BANDEJA_DATA_DIR": str(tmp_path / "data"),
+        "BANDEJA_PORT": str(_free_port()),
+        "BANDEJA_DASHBOARD_PORT": str(_free_port()),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "inbox_api.cli", "demo", "--days", "7", "--exit-after-setup"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Demo set up and checked" in result.stdout
+
+    serving = tmp_path / "data" / "serving" / "analytics.duckdb"
+    with duckdb.connect(str(serving), read_only=True) as con:
+        cycles, answered = con.execute(
+            "select count(*), count(*) filter (where is_answered) from fct_cycles"
+        ).fetchall()[0]
+        weeks = con.execute("select count(*) from rpt_kpis_weekly where grain = 'all'").fetchall()
+    assert cycles > 500
+    assert 0 < answered < cycles
+    assert weeks[0][0] >= 1
+    reports = list((tmp_path / "data" / "reports").glob("*/report.pdf"))
+    assert len(reports) == 1
+    assert reports[0].read_bytes().startswith(b"%PDF")
