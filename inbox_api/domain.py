@@ -31,8 +31,9 @@ from ingest.config import BusinessConfig
 CUSTOMER_SERVICE_WINDOW = dt.timedelta(hours=24)
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "played": 4}
 CONVERSATION_STATUSES = ("open", "pending", "snoozed", "resolved")
-# Message types that are not a conversation turn: they never open a cycle or wake anyone.
-NON_TURN_TYPES = frozenset({"reaction"})
+# Message types that are not a conversation turn: they never open a cycle or wake anyone
+# (the pipeline's stg_inbox__messages.is_customer_message says the same).
+NON_TURN_TYPES = frozenset({"reaction", "system", "request_welcome"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

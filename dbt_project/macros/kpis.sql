@@ -1,0 +1,214 @@
+{% macro kpi_rollup(period) -%}
+{#- KPIs of docs/serving.md by period ('day' or 'week') at grains all / team / agent. Each metric
+    family keeps its own date bucket and agent credit (METRICS.md section 3); rows are pooled per
+    period, never averaged from smaller periods. -#}
+{%- set bucket -%}
+{%- if period == 'week' -%}cast(date_trunc('week', bucket_date) as date){%- else -%}bucket_date{%- endif -%}
+{%- endset -%}
+with cycles as (
+    select * from {{ ref('fct_cycles') }}
+),
+
+surveys as (
+    select * from {{ ref('fct_csat_responses') }}
+),
+
+leads as (
+    select * from {{ ref('fct_leads') }}
+),
+
+family_rows as (
+    select
+        opened_date as bucket_date, team_id, first_responder_agent_id as agent_id,
+        1 as cycles_opened, 0 as cycles_started,
+        null::double as frt_s, null::double as frt_bs, 0 as unanswered,
+        0 as resolved, null::double as art_s, null::double as art_bs, 0 as reopened,
+        0 as sla_met, 0 as sla_breached, 0 as sla_pending, 0 as sla_excluded,
+        0 as escalated, 0 as reassigned,
+        0 as surveys_sent, 0 as csat_n, 0 as csat_ok, 0 as nps_n, 0 as nps_pro, 0 as nps_det,
+        0 as leads, 0 as converted, null::double as revenue
+    from cycles
+    union all
+    -- FRT: clock-start date, credited to the agent who wrote the first reply
+    select
+        clock_start_date, team_id, first_responder_agent_id,
+        0, 0,
+        frt_seconds, frt_business_seconds,
+        case when not is_answered and not is_bot_only then 1 else 0 end,
+        0, null, null, 0,
+        0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, null
+    from cycles
+    union all
+    -- SLA and escalation: clock-start date, credited to the owner at the deadline
+    select
+        clock_start_date, team_id, sla_owner_agent_id,
+        0, 1,
+        null, null, 0,
+        0, null, null, 0,
+        (sla_status = 'met')::int, (sla_status = 'breached')::int,
+        (sla_status = 'pending')::int, (sla_status = 'excluded')::int,
+        was_escalated::int, was_reassigned::int,
+        0, 0, 0, 0, 0, 0, 0, 0, null
+    from cycles
+    union all
+    -- ART: resolution date, credited to the resolving agent
+    select
+        resolved_date, team_id, resolving_agent_id,
+        0, 0,
+        null, null, 0,
+        1,
+        case when is_in_art then resolution_seconds end,
+        case when is_in_art then resolution_business_seconds end,
+        is_reopened::int,
+        0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, null
+    from cycles
+    where resolved_at is not null
+    union all
+    -- surveys sent: sent date; answers: answer date; both credited to the resolving agent
+    select
+        sent_date, team_id, agent_id,
+        0, 0, null, null, 0, 0, null, null, 0, 0, 0, 0, 0, 0, 0,
+        1, 0, 0, 0, 0, 0, 0, 0, null
+    from surveys
+    where sent_at is not null
+    union all
+    select
+        answered_date, team_id, agent_id,
+        0, 0, null, null, 0, 0, null, null, 0, 0, 0, 0, 0, 0, 0,
+        0,
+        (survey_kind = 'csat')::int,
+        (survey_kind = 'csat' and is_satisfied)::int,
+        (survey_kind = 'nps')::int,
+        (nps_category = 'promoter')::int,
+        (nps_category = 'detractor')::int,
+        0, 0, null
+    from surveys
+    where answered_at is not null
+    union all
+    -- conversion: lead date, credited to the owner at lead time
+    select
+        lead_date, team_id, owner_agent_id,
+        0, 0, null, null, 0, 0, null, null, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0,
+        1, is_converted::int, revenue_amount
+    from leads
+),
+
+bucketed as (
+    select {{ bucket }} as period_start, *
+    from family_rows
+    where bucket_date is not null
+),
+
+rolled as (
+    select
+        period_start,
+        case
+            when grouping(team_id) = 0 then 'team'
+            when grouping(agent_id) = 0 then 'agent'
+            else 'all'
+        end as grain,
+        case when grouping(team_id) = 0 then team_id else 'all' end as team_id,
+        case when grouping(agent_id) = 0 then agent_id else 'all' end as agent_id,
+        cast(sum(cycles_opened) as bigint) as cycles_opened_count,
+        cast(sum(cycles_started) as bigint) as cycles_started_count,
+        count(frt_s) as frt_n,
+        avg(frt_s) as frt_mean_seconds,
+        quantile_cont(frt_s, 0.5) as frt_median_seconds,
+        quantile_cont(frt_s, 0.9) as frt_p90_seconds,
+        avg(frt_bs) as frt_business_mean_seconds,
+        quantile_cont(frt_bs, 0.5) as frt_business_median_seconds,
+        quantile_cont(frt_bs, 0.9) as frt_business_p90_seconds,
+        cast(sum(unanswered) as bigint) as unanswered_count,
+        cast(sum(resolved) as bigint) as resolved_count,
+        count(art_s) as art_n,
+        avg(art_s) as art_mean_seconds,
+        quantile_cont(art_s, 0.5) as art_median_seconds,
+        quantile_cont(art_s, 0.9) as art_p90_seconds,
+        avg(art_bs) as art_business_mean_seconds,
+        quantile_cont(art_bs, 0.5) as art_business_median_seconds,
+        quantile_cont(art_bs, 0.9) as art_business_p90_seconds,
+        cast(sum(reopened) as bigint) as reopened_count,
+        cast(sum(sla_met) as bigint) as sla_met_count,
+        cast(sum(sla_breached) as bigint) as sla_breached_count,
+        cast(sum(sla_pending) as bigint) as sla_pending_count,
+        cast(sum(sla_excluded) as bigint) as sla_excluded_count,
+        cast(sum(surveys_sent) as bigint) as surveys_sent_count,
+        cast(sum(csat_n) as bigint) as csat_responses_count,
+        cast(sum(csat_ok) as bigint) as csat_satisfied_count,
+        cast(sum(nps_n) as bigint) as nps_responses_count,
+        cast(sum(nps_pro) as bigint) as nps_promoters_count,
+        cast(sum(nps_det) as bigint) as nps_detractors_count,
+        cast(sum(leads) as bigint) as leads_count,
+        cast(sum(converted) as bigint) as converted_count,
+        sum(revenue) as revenue_amount,
+        cast(sum(escalated) as bigint) as escalated_count,
+        cast(sum(reassigned) as bigint) as reassigned_count
+    from bucketed
+    group by grouping sets ((period_start), (period_start, team_id), (period_start, agent_id))
+),
+
+final as (
+    select
+        {% if period == 'week' -%}
+        period_start as week_start_date,
+        {{ iso_week('period_start') }} as iso_week,
+        {%- else -%}
+        period_start as kpi_date,
+        {%- endif %}
+        grain,
+        team_id,
+        agent_id,
+        cycles_opened_count,
+        cycles_started_count,
+        frt_n,
+        frt_mean_seconds,
+        frt_median_seconds,
+        frt_p90_seconds,
+        frt_business_mean_seconds,
+        frt_business_median_seconds,
+        frt_business_p90_seconds,
+        unanswered_count,
+        resolved_count,
+        art_n,
+        art_mean_seconds,
+        art_median_seconds,
+        art_p90_seconds,
+        art_business_mean_seconds,
+        art_business_median_seconds,
+        art_business_p90_seconds,
+        reopened_count,
+        reopened_count / nullif(resolved_count, 0) as reopen_rate,
+        sla_met_count,
+        sla_breached_count,
+        sla_pending_count,
+        sla_excluded_count,
+        sla_met_count / nullif(sla_met_count + sla_breached_count, 0) as sla_compliance_rate,
+        surveys_sent_count,
+        csat_responses_count,
+        csat_satisfied_count,
+        csat_satisfied_count / nullif(csat_responses_count, 0) as csat_rate,
+        (csat_responses_count + nps_responses_count) / nullif(surveys_sent_count, 0)
+            as csat_response_rate,
+        nps_responses_count,
+        nps_promoters_count,
+        nps_detractors_count,
+        cast(round(
+            100.0 * (nps_promoters_count - nps_detractors_count) / nullif(nps_responses_count, 0)
+        ) as integer) as nps_score,
+        leads_count,
+        converted_count,
+        converted_count / nullif(leads_count, 0) as conversion_rate,
+        revenue_amount,
+        escalated_count,
+        reassigned_count,
+        escalated_count / nullif(cycles_started_count, 0) as escalated_rate,
+        reassigned_count / nullif(cycles_started_count, 0) as reassigned_rate,
+        frt_n < {{ var('low_confidence_n') }} as is_low_confidence
+    from rolled
+)
+
+select * from final
+{%- endmacro %}

@@ -1,0 +1,184 @@
+{#- The backlog state of each cycle as segments of constant (team, agent, status, age bucket):
+    cut at every status change, assignment, wait start/end and age-bucket threshold while the
+    cycle is open. fct_backlog_snapshots counts segments per snapshot with a sweep line, so its
+    cost follows the number of events, not cycles x snapshots. -#}
+with cycles as (
+    select cycle_id, conversation_id, opened_at, resolved_at from {{ ref('int_cycles_opened') }}
+),
+
+attributes as (
+    select cycle_id, team_id from {{ ref('int_cycles_attributed') }}
+),
+
+waits as (
+    select * from {{ ref('int_backlog_waits') }}
+),
+
+status_changes as (
+    select conversation_id, status, changed_at
+    from {{ ref('stg_inbox__status_changes') }}
+),
+
+assignments as (
+    select conversation_id, agent_id, team_id, assigned_at
+    from {{ ref('stg_inbox__assignments') }}
+),
+
+snapshots as (
+    select snapshot_at from {{ ref('int_backlog_snapshot_times') }}
+),
+
+change_points as (
+    select cycle_id, opened_at as changed_at from cycles
+    union
+    select cycles.cycle_id, status_changes.changed_at
+    from cycles
+    inner join status_changes
+        on cycles.conversation_id = status_changes.conversation_id
+        and status_changes.changed_at > cycles.opened_at
+        and status_changes.changed_at < coalesce(cycles.resolved_at, timestamptz 'infinity')
+    union
+    select cycles.cycle_id, assignments.assigned_at
+    from cycles
+    inner join assignments
+        on cycles.conversation_id = assignments.conversation_id
+        and assignments.assigned_at > cycles.opened_at
+        and assignments.assigned_at < coalesce(cycles.resolved_at, timestamptz 'infinity')
+    union
+    select cycle_id, wait_started_at from waits
+    union
+    select cycle_id, wait_ended_at from waits where wait_ended_at is not null
+),
+
+points as (
+    select
+        change_points.cycle_id,
+        cycles.conversation_id,
+        cycles.opened_at,
+        change_points.changed_at as segment_start_at,
+        coalesce(
+            lead(change_points.changed_at) over (
+                partition by change_points.cycle_id order by change_points.changed_at
+            ),
+            cycles.resolved_at,
+            timestamptz 'infinity'
+        ) as segment_end_at
+    from change_points
+    inner join cycles
+        on change_points.cycle_id = cycles.cycle_id
+    where change_points.changed_at >= cycles.opened_at
+        and change_points.changed_at < coalesce(cycles.resolved_at, timestamptz 'infinity')
+),
+
+observed_points as (
+    -- a state no snapshot sees (most last minutes) cannot change any count: drop it early
+    select points.*
+    from points
+    asof inner join snapshots
+        on points.segment_start_at <= snapshots.snapshot_at
+    where snapshots.snapshot_at < points.segment_end_at
+),
+
+with_status as (
+    select
+        observed_points.*,
+        case
+            when status_changes.changed_at >= observed_points.opened_at
+                and status_changes.status in ('pending', 'snoozed')
+                then status_changes.status
+            else 'open'
+        end as status
+    from observed_points
+    asof left join status_changes
+        on observed_points.conversation_id = status_changes.conversation_id
+        and observed_points.segment_start_at >= status_changes.changed_at
+),
+
+with_assignee as (
+    select
+        with_status.*,
+        assignments.agent_id,
+        assignments.team_id as assigned_team_id
+    from with_status
+    asof left join assignments
+        on with_status.conversation_id = assignments.conversation_id
+        and with_status.segment_start_at >= assignments.assigned_at
+),
+
+with_wait as (
+    select
+        with_assignee.*,
+        case
+            when waits.wait_ended_at is null or waits.wait_ended_at > with_assignee.segment_start_at
+                then waits.wait_started_at
+        end as waiting_since_at
+    from with_assignee
+    asof left join waits
+        on with_assignee.cycle_id = waits.cycle_id
+        and with_assignee.segment_start_at >= waits.wait_started_at
+),
+
+bucket_bounds as (
+    select * from (values
+        (0, '<5m', interval 0 minute, interval 5 minute),
+        (1, '5-10m', interval 5 minute, interval 10 minute),
+        (2, '10-20m', interval 10 minute, interval 20 minute),
+        (3, '20-60m', interval 20 minute, interval 60 minute),
+        (4, '1-4h', interval 60 minute, interval 4 hour),
+        (5, '>4h', interval 4 hour, interval 100000 day)
+    ) as bounds(bucket_order, age_bucket, age_from, age_to)
+),
+
+answered_segments as (
+    select
+        cycle_id,
+        segment_start_at,
+        segment_end_at,
+        status,
+        agent_id,
+        assigned_team_id,
+        'answered' as age_bucket,
+        false as is_unattended
+    from with_wait
+    where waiting_since_at is null
+),
+
+waiting_segments as (
+    select
+        with_wait.cycle_id,
+        greatest(with_wait.segment_start_at, with_wait.waiting_since_at + bucket_bounds.age_from)
+            as segment_start_at,
+        least(with_wait.segment_end_at, with_wait.waiting_since_at + bucket_bounds.age_to)
+            as segment_end_at,
+        with_wait.status,
+        with_wait.agent_id,
+        with_wait.assigned_team_id,
+        bucket_bounds.age_bucket,
+        true as is_unattended
+    from with_wait
+    cross join bucket_bounds
+    where with_wait.waiting_since_at is not null
+),
+
+segments as (
+    select * from answered_segments
+    union all
+    select * from waiting_segments where segment_end_at > segment_start_at
+),
+
+final as (
+    select
+        segments.cycle_id,
+        segments.segment_start_at,
+        segments.segment_end_at,
+        coalesce(segments.assigned_team_id, attributes.team_id, 'unassigned') as team_id,
+        coalesce(segments.agent_id, 'unassigned') as agent_id,
+        segments.status,
+        segments.age_bucket,
+        segments.is_unattended
+    from segments
+    left join attributes
+        on segments.cycle_id = attributes.cycle_id
+)
+
+select * from final

@@ -1,0 +1,68 @@
+{#- Resolution time per cycle (METRICS.md section 3, ART) and reopens. -#}
+with {{ business_clock_ctes() }},
+
+cycles as (
+    select * from {{ ref('int_cycles_opened') }}
+),
+
+responded as (
+    select * from {{ ref('int_cycles_responded') }}
+),
+
+assignments as (
+    select
+        conversation_id,
+        agent_id,
+        {{ timeline_key('occurred_at', 'seq') }} as timeline_key
+    from {{ ref('stg_inbox__assignments') }}
+),
+
+resolved as (
+    select
+        cycles.cycle_id,
+        cycles.conversation_id,
+        cycles.resolved_at,
+        cycles.resolution_kind,
+        cycles.resolving_actor_kind,
+        cycles.resolving_actor_id,
+        {{ timeline_key('cycles.resolved_at', 'cycles.resolving_seq') }} as resolving_key,
+        cycles.next_opened_at,
+        responded.clock_start_at,
+        responded.is_answered
+    from cycles
+    inner join responded
+        on cycles.cycle_id = responded.cycle_id
+    where cycles.resolved_at is not null
+),
+
+with_assignee as (
+    select
+        resolved.*,
+        assignments.agent_id as assignee_at_resolution
+    from resolved
+    asof left join assignments
+        on resolved.conversation_id = assignments.conversation_id
+        and resolved.resolving_key >= assignments.timeline_key
+),
+
+measured as (
+    select
+        cycle_id,
+        resolved_at,
+        {{ local_date('resolved_at') }} as resolved_date,
+        resolution_kind,
+        -- the agent who resolved; automatic resolutions go to the assignee at that moment
+        case
+            when resolving_actor_kind = 'agent' and resolving_actor_id is not null
+                then resolving_actor_id
+            else coalesce(assignee_at_resolution, 'unassigned')
+        end as resolving_agent_id,
+        {{ calendar_seconds('clock_start_at', 'resolved_at') }} as resolution_seconds,
+        {{ bsec('clock_start_at', 'resolved_at') }} as resolution_business_seconds,
+        resolved_at < clock_start_at as has_clock_anomaly,
+        is_answered and coalesce(resolution_kind, '') <> 'auto_inactivity' as is_in_art,
+        next_opened_at is not null as is_reopened
+    from with_assignee
+)
+
+select * from measured

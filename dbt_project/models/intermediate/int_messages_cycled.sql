@@ -1,0 +1,61 @@
+-- depends_on: {{ ref('stg_inbox__status_changes') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+{#- Every message with the care cycle it belongs to: the latest cycle of its conversation opened
+    at or before it in (occurred_at, seq) order; messages before the first cycle (template
+    outreach) have no cycle. Incremental by conversation: cycles depend only on their own
+    conversation's events, so a run rewrites just the conversations touched by new messages or
+    status changes (late and out-of-order events included). -#}
+with messages as (
+    select * from {{ ref('stg_inbox__messages') }}
+),
+
+{% if is_incremental() %}
+watermark as (
+    select coalesce(max(seq), -1) as max_seq from {{ this }}
+),
+
+touched_conversations as (
+    select conversation_id from messages
+    where seq > (select max_seq from watermark)
+    union
+    select conversation_id from {{ ref('stg_inbox__status_changes') }}
+    where seq > (select max_seq from watermark)
+),
+
+scoped as (
+    select * from messages
+    where conversation_id in (select conversation_id from touched_conversations)
+),
+{% else %}
+scoped as (
+    select * from messages
+),
+{% endif %}
+
+cycles as (
+    select cycle_id, conversation_id, opening_key from {{ ref('int_cycles_opened') }}
+),
+
+keyed as (
+    select *, {{ timeline_key('sent_at', 'seq') }} as timeline_key
+    from scoped
+),
+
+cycled as (
+    select
+        keyed.*,
+        cycles.cycle_id
+    from keyed
+    asof left join cycles
+        on keyed.conversation_id = cycles.conversation_id
+        and keyed.timeline_key >= cycles.opening_key
+)
+
+select * from cycled

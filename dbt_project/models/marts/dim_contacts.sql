@@ -1,0 +1,47 @@
+with cycles as (
+    select * from {{ ref('int_cycles_opened') }}
+),
+
+messages as (
+    select contact_id, inbox_id, sent_at, seq from {{ ref('stg_inbox__messages') }}
+    where contact_id is not null
+),
+
+contacts as (
+    select contact_id, inbox_id from {{ ref('stg_inbox__contacts') }}
+),
+
+first_seen as (
+    select
+        contact_id,
+        arg_min(inbox_id, {{ timeline_key('sent_at', 'seq') }}) as inbox_id,
+        min(sent_at) as first_seen_at
+    from messages
+    group by contact_id
+),
+
+cycle_counts as (
+    select contact_id, count(*) as cycle_count
+    from cycles
+    group by contact_id
+),
+
+all_contacts as (
+    select contact_id from first_seen
+    union
+    select contact_id from contacts where contact_id is not null
+),
+
+final as (
+    select
+        md5(all_contacts.contact_id) as contact_id,
+        coalesce(first_seen.inbox_id, contacts.inbox_id) as inbox_id,
+        first_seen.first_seen_at,
+        coalesce(cycle_counts.cycle_count, 0) as cycle_count
+    from all_contacts
+    left join first_seen on all_contacts.contact_id = first_seen.contact_id
+    left join contacts on all_contacts.contact_id = contacts.contact_id
+    left join cycle_counts on all_contacts.contact_id = cycle_counts.contact_id
+)
+
+select * from final

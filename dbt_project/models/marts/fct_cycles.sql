@@ -1,0 +1,75 @@
+with cycles as (
+    select * from {{ ref('int_cycles_opened') }}
+),
+
+responded as (
+    select * from {{ ref('int_cycles_responded') }}
+),
+
+resolved as (
+    select * from {{ ref('int_cycles_resolved') }}
+),
+
+sla as (
+    select * from {{ ref('int_cycles_sla') }}
+),
+
+attributed as (
+    select * from {{ ref('int_cycles_attributed') }}
+),
+
+final as (
+    select
+        cycles.cycle_id,
+        cycles.conversation_id,
+        cycles.cycle_number,
+        md5(cycles.contact_id) as contact_id,
+        cycles.inbox_id,
+        attributed.team_id,
+        attributed.topic,
+        attributed.tags,
+        cycles.opened_at,
+        {{ local_date('cycles.opened_at') }} as opened_date,
+        responded.clock_start_at,
+        responded.clock_start_date,
+        responded.is_business_start,
+        responded.had_bot,
+        responded.handoff_at,
+        responded.first_response_at,
+        coalesce(responded.first_responder_agent_id, 'unassigned') as first_responder_agent_id,
+        responded.frt_seconds,
+        responded.frt_business_seconds,
+        responded.is_answered,
+        responded.is_reply_before_clock,
+        responded.had_bot and responded.handoff_at is null and not responded.is_answered
+            as is_bot_only,
+        cast(sla.sla_target_seconds as double) as sla_target_seconds,
+        sla.sla_deadline_at,
+        sla.sla_status,
+        sla.sla_owner_agent_id,
+        coalesce(sla.sla_owner_team_id, attributed.team_id) as sla_owner_team_id,
+        cycles.resolved_at,
+        resolved.resolved_date,
+        cycles.resolution_kind,
+        resolved.resolving_agent_id,
+        resolved.resolution_seconds,
+        resolved.resolution_business_seconds,
+        coalesce(resolved.is_in_art, false) as is_in_art,
+        coalesce(resolved.is_reopened, false) as is_reopened,
+        attributed.was_escalated,
+        attributed.was_reassigned,
+        attributed.csat_score,
+        attributed.nps_score,
+        attributed.is_lead,
+        attributed.converted_at,
+        responded.customer_message_count,
+        responded.agent_message_count,
+        coalesce(resolved.has_clock_anomaly, false) as has_clock_anomaly
+    from cycles
+    inner join responded on cycles.cycle_id = responded.cycle_id
+    inner join sla on cycles.cycle_id = sla.cycle_id
+    inner join attributed on cycles.cycle_id = attributed.cycle_id
+    left join resolved on cycles.cycle_id = resolved.cycle_id
+)
+
+select * from final

@@ -1,0 +1,89 @@
+-- depends_on: {{ ref('stg_inbox__status_changes') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+{#- Incremental by conversation: a run rewrites every message of the conversations touched by
+    new events (a late or out-of-order event can move messages to another cycle). -#}
+with messages as (
+    select * from {{ ref('int_messages_cycled') }}
+),
+
+statuses as (
+    select * from {{ ref('stg_inbox__message_statuses') }}
+),
+
+{% if is_incremental() %}
+watermark as (
+    select coalesce(max(event_seq), -1) as max_seq from {{ this }}
+),
+
+touched_conversations as (
+    select conversation_id from messages
+    where seq > (select max_seq from watermark)
+    union
+    select conversation_id from {{ ref('stg_inbox__status_changes') }}
+    where seq > (select max_seq from watermark)
+    union
+    select messages.conversation_id
+    from statuses
+    inner join messages
+        on statuses.message_id = messages.message_id
+    where statuses.seq > (select max_seq from watermark)
+),
+
+scoped as (
+    select * from messages
+    where conversation_id in (select conversation_id from touched_conversations)
+),
+{% else %}
+scoped as (
+    select * from messages
+),
+{% endif %}
+
+status_times as (
+    select
+        message_id,
+        min(status_at) filter (where status = 'delivered') as delivered_at,
+        min(status_at) filter (where status = 'read') as read_at,
+        min(status_at) filter (where status = 'failed') as failed_at,
+        arg_min(error_code, status_at) filter (where status = 'failed') as error_code
+    from statuses
+    {% if is_incremental() %}
+    where message_id in (select message_id from scoped)
+    {% endif %}
+    group by message_id
+),
+
+final as (
+    select
+        scoped.message_id,
+        scoped.conversation_id,
+        scoped.cycle_id,
+        scoped.inbox_id,
+        md5(scoped.contact_id) as contact_id,
+        scoped.direction,
+        scoped.sender_kind,
+        scoped.agent_id,
+        scoped.message_type,
+        scoped.automation_kind,
+        scoped.is_template,
+        scoped.is_human_reply,
+        scoped.sent_at,
+        {{ local_date('scoped.sent_at') }} as sent_date,
+        status_times.delivered_at,
+        status_times.read_at,
+        status_times.failed_at,
+        status_times.error_code,
+        scoped.seq as event_seq
+    from scoped
+    left join status_times
+        on scoped.message_id = status_times.message_id
+)
+
+select * from final

@@ -1,0 +1,1 @@
+{{ kpi_rollup('day') }}

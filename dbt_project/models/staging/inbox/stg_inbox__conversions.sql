@@ -1,0 +1,32 @@
+with source as (
+    select * from {{ source('inbox', 'inbox_events') }}
+    where event_type = 'conversion'
+),
+
+deduplicated as (
+    -- a redelivered event keeps its first committed copy
+    select * from source
+    qualify row_number() over (partition by event_id order by seq) = 1
+),
+
+renamed as (
+    select
+        event_id,
+        seq,
+        occurred_at,
+        inbox_id,
+        conversation_id,
+        contact_id,
+        actor_kind,
+        actor_id,
+        coalesce(payload ->> '$.conversion_id', event_id) as conversion_id,
+        payload ->> '$.kind' as conversion_kind,
+        try_cast(payload ->> '$.amount' as double) as amount,
+        payload ->> '$.currency' as currency,
+        payload ->> '$.source' as conversion_source,
+        payload ->> '$.external_id' as external_id,
+        occurred_at as converted_at
+    from deduplicated
+)
+
+select * from renamed

@@ -1,0 +1,31 @@
+with source as (
+    select * from {{ source('inbox', 'inbox_events') }}
+    where event_type = 'escalation'
+),
+
+deduplicated as (
+    -- a redelivered event keeps its first committed copy
+    select * from source
+    qualify row_number() over (partition by event_id order by seq) = 1
+),
+
+renamed as (
+    select
+        event_id,
+        seq,
+        occurred_at,
+        inbox_id,
+        conversation_id,
+        contact_id,
+        actor_kind,
+        actor_id,
+        payload ->> '$.level' as level,
+        try_cast(payload ->> '$.waiting_since' as timestamptz) as waiting_since_at,
+        nullif(payload ->> '$.agent_id', '') as from_agent_id,
+        nullif(payload ->> '$.to_agent_id', '') as to_agent_id,
+        nullif(payload ->> '$.team_id', '') as team_id,
+        occurred_at as escalated_at
+    from deduplicated
+)
+
+select * from renamed

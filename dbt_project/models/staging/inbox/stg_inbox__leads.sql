@@ -1,0 +1,28 @@
+with source as (
+    select * from {{ source('inbox', 'inbox_events') }}
+    where event_type = 'lead'
+),
+
+deduplicated as (
+    -- a redelivered event keeps its first committed copy
+    select * from source
+    qualify row_number() over (partition by event_id order by seq) = 1
+),
+
+renamed as (
+    select
+        event_id,
+        seq,
+        occurred_at,
+        inbox_id,
+        conversation_id,
+        contact_id,
+        actor_kind,
+        actor_id,
+        coalesce(payload ->> '$.lead_id', event_id) as lead_id,
+        payload ->> '$.source' as lead_source,
+        occurred_at as lead_at
+    from deduplicated
+)
+
+select * from renamed

@@ -1,0 +1,43 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail'
+    )
+}}
+{#- Materialised once (the busiest event types): later runs append only events with a higher seq
+    than any seen, skipping event ids already stored, so a redelivery is still counted once. -#}
+with source as (
+    select * from {{ source('inbox', 'inbox_events') }}
+    where event_type = 'status_change'
+    {% if is_incremental() %}
+        and seq > (select coalesce(max(seq), -1) from {{ this }})
+        and event_id not in (select event_id from {{ this }})
+    {% endif %}
+),
+
+deduplicated as (
+    -- a redelivered event keeps its first committed copy
+    select * from source
+    qualify row_number() over (partition by event_id order by seq) = 1
+),
+
+renamed as (
+    select
+        event_id,
+        seq,
+        occurred_at,
+        inbox_id,
+        conversation_id,
+        contact_id,
+        actor_kind,
+        actor_id,
+        payload ->> '$.status' as status,
+        payload ->> '$.previous_status' as previous_status,
+        payload ->> '$.resolution_kind' as resolution_kind,
+        try_cast(payload ->> '$.snoozed_until' as timestamptz) as snoozed_until_at,
+        occurred_at as changed_at
+    from deduplicated
+)
+
+select * from renamed

@@ -1,0 +1,29 @@
+with source as (
+    select * from {{ source('inbox', 'inbox_events') }}
+    where event_type = 'survey_answer'
+),
+
+deduplicated as (
+    -- a redelivered event keeps its first committed copy
+    select * from source
+    qualify row_number() over (partition by event_id order by seq) = 1
+),
+
+renamed as (
+    select
+        event_id,
+        seq,
+        occurred_at,
+        inbox_id,
+        conversation_id,
+        contact_id,
+        actor_kind,
+        actor_id,
+        payload ->> '$.survey_id' as survey_id,
+        payload ->> '$.kind' as survey_kind,
+        try_cast(payload ->> '$.score' as integer) as score,
+        occurred_at as answered_at
+    from deduplicated
+)
+
+select * from renamed

@@ -1,0 +1,216 @@
+"""The real `dbt build` over the fixture warehouse: headline figures, idempotence, incremental."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from dbt_fixture_warehouse import (
+    EventLog,
+    append_events,
+    build_events,
+    local,
+    write_fixture_warehouse,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT = REPO / "dbt_project"
+DBT = Path(sys.executable).with_name("dbt")
+SERVING_MODELS = (
+    "fct_messages",
+    "fct_cycles",
+    "fct_backlog_snapshots",
+    "fct_escalations",
+    "fct_csat_responses",
+    "fct_leads",
+    "dim_agents",
+    "dim_teams",
+    "dim_contacts",
+    "dim_business_intervals",
+    "rpt_kpis_daily",
+    "rpt_kpis_weekly",
+    "rpt_sla_breaches",
+    "rpt_hourly_heatmap",
+    "rpt_contact_reasons",
+    "rpt_conversion_cohorts",
+)
+
+pytestmark = pytest.mark.slow
+
+
+def dbt_build(warehouse: Path, work: Path, *extra: str) -> None:
+    env = {
+        **os.environ,
+        "BANDEJA_WAREHOUSE_DB": str(warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    result = subprocess.run(
+        [
+            str(DBT),
+            "build",
+            "--project-dir",
+            str(PROJECT),
+            "--profiles-dir",
+            str(PROJECT),
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+            *extra,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+
+
+def snapshot(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {
+            model: con.execute(f"select * from main.{model} order by all").fetchall()
+            for model in SERVING_MODELS
+        }
+    finally:
+        con.close()
+
+
+def query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def late_events(start_seq: int) -> list[dict[str, Any]]:
+    """One more day of traffic, a late out-of-order reply and a redelivered old event."""
+    log = EventLog(next_seq=start_seq)
+    log.customer("c20", local("2026-12-28 10:00"))
+    log.assign("c20", local("2026-12-28 10:00:02"), "carla")
+    log.reply("c20", local("2026-12-28 10:03"), "carla")
+    log.resolve("c20", local("2026-12-28 10:20"), "agent", "carla")
+    # c01 was never answered: a reply from November arrives only now.
+    log.reply("c01", local("2026-11-23 10:30"), "diego")
+    return log.rows
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("dbt_build")
+    warehouse = work / "warehouse.duckdb"
+    write_fixture_warehouse(warehouse)
+    dbt_build(warehouse, work)
+    return warehouse
+
+
+def cycle(warehouse: Path, cycle_id: str, columns: str) -> tuple[Any, ...]:
+    rows = query(
+        warehouse,
+        f"select {columns} from fct_cycles where cycle_id = ?".replace("?", f"'{cycle_id}'"),
+    )
+    assert len(rows) == 1, cycle_id
+    return rows[0]
+
+
+def test_edge_cases_per_cycle(built: Path) -> None:
+    # reply exactly at the deadline: met, 300 s
+    assert cycle(built, "c05:1", "sla_status, frt_seconds") == ("met", 300.0)
+    # reassignment mid-wait: breach charged to the owner at the deadline
+    assert cycle(built, "c10:1", "sla_status, sla_owner_agent_id, first_responder_agent_id") == (
+        "breached",
+        "beto",
+        "beto",
+    )
+    # agent replied before being assigned: credit to the writer, owner = assignee at deadline
+    assert cycle(built, "c09:1", "first_responder_agent_id, sla_owner_agent_id") == (
+        "diego",
+        "carla",
+    )
+    # automated off-hours reply first, answered next morning
+    assert cycle(built, "c12:1", "frt_seconds, frt_business_seconds, sla_target_seconds") == (
+        47_100.0,
+        300.0,
+        1_800.0,
+    )
+    # bot then handoff: clock starts at the handoff
+    assert cycle(built, "c07:1", "frt_seconds, had_bot") == (180.0, True)
+    # bot-only resolution and auto-resolve for inactivity stay out of ART
+    assert cycle(built, "c08:1", "sla_status, is_in_art") == ("excluded", False)
+    assert cycle(built, "c14:1", "is_in_art, resolution_kind") == (False, "auto_inactivity")
+    # internal note first does not stop the clock
+    assert cycle(built, "c11:1", "frt_seconds, sla_status") == (420.0, "breached")
+    # holiday and 18:00:00 are off-hours starts
+    assert cycle(built, "c03:1", "is_business_start, sla_status") == (False, "breached")
+    assert cycle(built, "c04:1", "is_business_start, sla_status") == (False, "met")
+    # reopen and "thanks" after resolution open new cycles
+    assert cycle(built, "c06:1", "is_reopened, csat_score") == (True, 5)
+    assert cycle(built, "c15:2", "is_answered, sla_status") == (False, "breached")
+    # no reply ever: breached and escalated; latest cycle: pending
+    assert cycle(built, "c01:1", "sla_status, was_escalated, was_reassigned") == (
+        "breached",
+        True,
+        True,
+    )
+    assert cycle(built, "c19:1", "sla_status") == ("pending",)
+
+
+def test_duplicates_and_out_of_order(built: Path) -> None:
+    assert query(built, "select count(*) from fct_messages where conversation_id = 'c16'") == [(2,)]
+    assert cycle(built, "c17:1", "frt_seconds") == (120.0,)
+    assert query(built, "select count(*) from fct_cycles") == [(21,)]
+
+
+def test_headline_week(built: Path) -> None:
+    row = query(
+        built,
+        """
+        select cycles_opened_count, frt_n, sla_met_count, sla_breached_count,
+            sla_excluded_count, sla_compliance_rate, csat_rate, nps_score, leads_count,
+            converted_count, revenue_amount, is_low_confidence
+        from rpt_kpis_weekly where grain = 'all' and iso_week = '2026-W48'
+        """,
+    )
+    assert row == [(17, 14, 11, 5, 1, 11 / 16, 0.5, 0, 2, 1, 1500.0, False)]
+    leads = query(built, "select lead_id, is_converted, is_provisional from fct_leads order by 1")
+    assert leads == [
+        ("lead-c05", True, False),
+        ("lead-c13", False, False),
+        ("lead-c18", False, True),
+    ]
+
+
+def test_rerun_is_identical(built: Path, tmp_path: Path) -> None:
+    before = snapshot(built)
+    dbt_build(built, tmp_path)
+    assert snapshot(built) == before
+
+
+def test_incremental_equals_full_refresh(tmp_path: Path) -> None:
+    incremental = tmp_path / "incremental.duckdb"
+    write_fixture_warehouse(incremental)
+    dbt_build(incremental, tmp_path / "a")
+    events = build_events()
+    more = late_events(max(row["seq"] for row in events) + 1)
+    redelivered = {**events[-1], "seq": more[-1]["seq"] + 1}
+    append_events(incremental, [*more, redelivered])
+    dbt_build(incremental, tmp_path / "a")
+
+    full = tmp_path / "full.duckdb"
+    write_fixture_warehouse(full, [*build_events(), *more, redelivered])
+    dbt_build(full, tmp_path / "b", "--full-refresh")
+
+    assert snapshot(incremental) == snapshot(full)
+    assert cycle(incremental, "c01:1", "sla_status, first_responder_agent_id") == (
+        "breached",
+        "diego",
+    )
+    shutil.rmtree(tmp_path / "a", ignore_errors=True)
