@@ -18,11 +18,12 @@ class Unauthorized(InboxError):
     code = "unauthorized"
 
 
-def get_inbox(request: Request) -> Inbox:
+# Async so FastAPI calls them inline instead of handing each to the thread pool.
+async def get_inbox(request: Request) -> Inbox:
     return request.app.state.inbox
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 

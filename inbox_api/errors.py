@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
 
 class InboxError(Exception):
     status_code = 400
@@ -36,3 +40,17 @@ class Invalid(InboxError):
 class ChannelFailed(InboxError):
     status_code = 502
     code = "channel_error"
+
+
+async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    """Framework errors (unparseable body, unknown route, wrong method) in our error shape."""
+    return JSONResponse(
+        {"detail": str(exc.detail), "code": f"http_{exc.status_code}", "field": None},
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+def install_http_error_handler(app: FastAPI) -> None:
+    """Call from `create_app`: every error body then matches `ErrorOut` (detail, code, field)."""
+    app.add_exception_handler(HTTPException, _http_error)

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import pyarrow.parquet as pq
 
-from inbox_api.domain import STATUS_RANK, Actor, Inbox
+from inbox_api.domain import NON_TURN_TYPES, STATUS_RANK, Actor, Inbox
 from inbox_api.errors import Invalid
 from inbox_api.store.state import Contact, Conversation, MessageState
 from inbox_api.store.writer import Tx
@@ -325,7 +325,8 @@ def _apply(inbox: Inbox, tx: Tx, row: dict[str, Any]) -> None:
         if (
             inbound
             and payload["sender_kind"] == "customer"
-            and payload["message_type"] != "reaction"
+            and payload["message_type"] not in NON_TURN_TYPES
+            and not payload.get("is_survey_answer")
         ):
             if conversation.status == "resolved":
                 conversation.status = "open"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import FastAPI
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -155,3 +156,80 @@ class ErrorOut(BaseModel):
     detail: str
     code: str
     field: str | None = None
+
+
+_NULLABLE_STRING = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["detail", "code"],
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "field": _NULLABLE_STRING,
+    },
+}
+_VALIDATION_ERROR_SCHEMA = {
+    **_ERROR_SCHEMA,
+    "properties": {
+        **_ERROR_SCHEMA["properties"],
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["message"],
+                "properties": {"field": _NULLABLE_STRING, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+_ERROR_STATUSES = {
+    400: "Bad request",
+    401: "Missing or invalid bearer token",
+    403: "The caller's role may not do this",
+    404: "Not found",
+    409: "Conflicts with the current state (the detail names the rule)",
+    413: "Body too large",
+    415: "Unsupported Content-Type",
+    422: "Invalid input: `field` names the first bad field, `errors` all of them",
+    502: "The WhatsApp channel refused or failed the send",
+}
+_FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+
+
+def document_errors(app: FastAPI) -> None:
+    """Declare in the OpenAPI schema the JSON error bodies the error handlers really send.
+
+    Every operation gets the error statuses it does not declare itself, and FastAPI's default
+    422 body (a list under `detail`) is replaced by ours. Idempotent.
+    """
+    if getattr(app, "_errors_documented", False):
+        return
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorOut"] = _ERROR_SCHEMA
+        components["ValidationErrorOut"] = _VALIDATION_ERROR_SCHEMA
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in _ERROR_STATUSES.items():
+                    current = responses.get(str(status))
+                    if current is not None and _FASTAPI_422 not in str(current):
+                        continue
+                    name = "ValidationErrorOut" if status == 422 else "ErrorOut"
+                    responses[str(status)] = {
+                        "description": description,
+                        "content": {
+                            "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                        },
+                    }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app._errors_documented = True  # type: ignore[attr-defined]
+    app.openapi_schema = None

@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from inbox_api.deps import InboxDep, SettingsDep
+from inbox_api.deps import SettingsDep
+from inbox_api.domain import Inbox
+from inbox_api.settings import Settings
+from inbox_api.store.state import conversation_id_for
+from inbox_api.store.writer import Hints
+from inbox_api.whatsapp.parse import InboundMessage, PayloadError, StatusUpdate, parse_webhook
 from inbox_api.whatsapp.signature import verify
 
 router = APIRouter(tags=["webhooks"])
 
 
-@router.get("/webhooks/whatsapp", response_class=PlainTextResponse)
+@router.get(
+    "/webhooks/whatsapp",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        403: {
+            "description": "Wrong hub.mode or hub.verify_token",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        },
+    },
+)
 def verify_subscription(
     settings: SettingsDep,
     mode: Annotated[str, Query(alias="hub.mode", max_length=64)],
@@ -47,7 +63,10 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
         413: {"description": "Body over 3 MB"},
     },
 )
-async def receive(request: Request, inbox: InboxDep, settings: SettingsDep) -> JSONResponse:
+async def receive(request: Request) -> JSONResponse:
+    # No dependencies on purpose: this is the hot path, and app state is all it needs.
+    inbox: Inbox = request.app.state.inbox
+    settings: Settings = request.app.state.settings
     body = await _read_limited(request, settings.max_webhook_bytes)
     if body is None:
         return JSONResponse(
@@ -77,7 +96,7 @@ async def receive(request: Request, inbox: InboxDep, settings: SettingsDep) -> J
             {"detail": "missing or invalid X-Hub-Signature-256", "code": "bad_signature"},
             status_code=401,
         )
-    outcome = await inbox.store.run(inbox.webhook_command(body))
+    outcome = await inbox.store.run(inbox.webhook_command(body), _hints(body))
     if not outcome.accepted:
         return JSONResponse(
             {"detail": outcome.error, "code": "bad_payload", "webhook_id": outcome.webhook_id},
@@ -92,3 +111,25 @@ async def receive(request: Request, inbox: InboxDep, settings: SettingsDep) -> J
             "statuses": outcome.statuses,
         }
     )
+
+
+def _hints(body: bytes) -> Hints | None:
+    """The rows this delivery will read, so the writer fetches them for its whole batch at once.
+
+    Parsing here costs a few microseconds; a body that does not parse gets no hints and is
+    dead-lettered by the command itself.
+    """
+    try:
+        updates = parse_webhook(orjson.loads(body))
+    except (orjson.JSONDecodeError, PayloadError):
+        return None
+    hints = Hints()
+    for update in updates:
+        if isinstance(update, InboundMessage):
+            hints.event_ids.append(f"msg:{update.message_id}")
+            hints.contact_ids.append(update.contact_id)
+            hints.conversation_ids.append(conversation_id_for(update.inbox_id, update.contact_id))
+            hints.message_ids.append(update.message_id)
+        elif isinstance(update, StatusUpdate):
+            hints.message_ids.append(update.message_id)
+    return hints

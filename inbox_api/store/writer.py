@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
+import itertools
 import logging
 import queue
+import re
+import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -69,8 +74,30 @@ EVENT_SCHEMA = pa.schema(
 )
 
 
+# Committed contacts and conversations the writer keeps in memory, so a steady stream of
+# messages from known contacts reads no rows; beyond this the oldest entries are dropped.
+CACHE_LIMIT = 200_000
+CHECKPOINT_THRESHOLD = "256MB"
+# Keys per `IN (...)` lookup: DuckDB answers an IN list through the ART index.
+_LOOKUP_CHUNK = 256
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@dataclasses.dataclass(slots=True)
+class Hints:
+    """Keys a command will read, known before it runs (e.g. from a parsed webhook).
+
+    The writer looks them up for the whole batch in one indexed query per table instead of
+    one point query per command. Hints only speed reads up: a key not hinted is read as before.
+    """
+
+    event_ids: list[str] = dataclasses.field(default_factory=list)
+    contact_ids: list[str] = dataclasses.field(default_factory=list)
+    conversation_ids: list[str] = dataclasses.field(default_factory=list)
+    message_ids: list[str] = dataclasses.field(default_factory=list)
 
 
 class _Staging:
@@ -116,10 +143,69 @@ class Tx:
 
     def __init__(self, store: EventStore) -> None:
         self.store = store
-        self.con = store._con
+        # Commands read through a per-batch memo; replacement scans of local Arrow tables (the
+        # flush, `known_event_ids`) need the raw connection, which sees the caller's frame.
+        self.con = _BatchReads(store._con, store._orphan_ids)
+        self._raw = store._con
         self.now = store.clock()
         self._batch = _Staging()
         self._cmd = self._batch
+        # Answers looked up for the batch's hints: key -> present (events) or row or None.
+        self._seen_events: dict[str, bool] = {}
+        self._seen_contacts: dict[str, Contact | None] = {}
+        self._seen_conversations: dict[str, Conversation | None] = {}
+        self._seen_messages: dict[str, MessageState | None] = {}
+
+    def _lookup(self, sql: str, keys: set[str]) -> list[tuple]:
+        rows: list[tuple] = []
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), _LOOKUP_CHUNK):
+            chunk = ordered[start : start + _LOOKUP_CHUNK]
+            placeholders = ", ".join("?" * len(chunk))
+            rows.extend(self.con.execute(sql.format(placeholders), chunk).fetchall())
+        return rows
+
+    def prefetch(self, hints: list[Hints]) -> None:
+        """Read every hinted key of the batch at once (the committed state, before the batch)."""
+        store = self.store
+        event_ids = {key for hint in hints for key in hint.event_ids}
+        if event_ids:
+            self._seen_events = dict.fromkeys(event_ids, False)
+            for (event_id,) in self._lookup(
+                "select event_id from events where event_id in ({})", event_ids
+            ):
+                self._seen_events[event_id] = True
+        contact_ids = {key for hint in hints for key in hint.contact_ids}
+        contact_ids -= store._contacts.keys()
+        if contact_ids:
+            self._seen_contacts = dict.fromkeys(contact_ids)
+            for row in self._lookup(
+                f"select {', '.join(CONTACT_COLUMNS)} from contacts where contact_id in ({{}})",
+                contact_ids,
+            ):
+                self._seen_contacts[row[0]] = store._remember_contact(Contact(*row))
+        conversation_ids = {key for hint in hints for key in hint.conversation_ids}
+        conversation_ids -= store._conversations.keys()
+        if conversation_ids:
+            self._seen_conversations = dict.fromkeys(conversation_ids)
+            for row in self._lookup(
+                f"select {', '.join(CONVERSATION_COLUMNS)} from conversations "
+                "where conversation_id in ({})",
+                conversation_ids,
+            ):
+                self._seen_conversations[row[0]] = store._remember_conversation(Conversation(*row))
+            store._absent_conversations = {
+                key for key, found in self._seen_conversations.items() if found is None
+            }
+        message_ids = {key for hint in hints for key in hint.message_ids}
+        if message_ids:
+            self._seen_messages = dict.fromkeys(message_ids)
+            for row in self._lookup(
+                f"select {', '.join(MESSAGE_STATE_COLUMNS)} from message_state "
+                "where message_id in ({})",
+                message_ids,
+            ):
+                self._seen_messages[row[0]] = MessageState(*row)
 
     @contextlib.contextmanager
     def command(self) -> Iterator[None]:
@@ -150,6 +236,9 @@ class Tx:
     def has_event(self, event_id: str) -> bool:
         if any(event_id in staging.event_ids for staging in self._stack()):
             return True
+        seen = self._seen_events.get(event_id)
+        if seen is not None:
+            return seen
         return bool(
             self.con.execute("select 1 from events where event_id = ?", [event_id]).fetchall()
         )
@@ -160,7 +249,7 @@ class Tx:
         if not event_ids:
             return staged
         ids = pa.table({"event_id": pa.array(event_ids, pa.string())})  # noqa: F841 (used by SQL)
-        rows = self.con.execute(
+        rows = self._raw.execute(
             "select events.event_id from events join ids using (event_id)"
         ).fetchall()
         return staged | {row[0] for row in rows}
@@ -200,6 +289,9 @@ class Tx:
         for staging in self._stack():
             if conversation_id in staging.conversations:
                 return staging.conversations[conversation_id].copy()
+        if conversation_id in self._seen_conversations:
+            found = self._seen_conversations[conversation_id]
+            return found.copy() if found else None
         found = self.store._conversation(conversation_id)
         return found.copy() if found else None
 
@@ -211,11 +303,16 @@ class Tx:
         for staging in self._stack():
             if contact_id in staging.contacts:
                 return staging.contacts[contact_id]
+        cached = self.store._contacts.get(contact_id)
+        if cached is not None:
+            return cached
+        if contact_id in self._seen_contacts:
+            return self._seen_contacts[contact_id]
         rows = self.con.execute(
             f"select {', '.join(CONTACT_COLUMNS)} from contacts where contact_id = ?",
             [contact_id],
         ).fetchall()
-        return Contact(*rows[0]) if rows else None
+        return self.store._remember_contact(Contact(*rows[0])) if rows else None
 
     def put_contact(self, contact: Contact) -> None:
         self._cmd.contacts[contact.contact_id] = contact
@@ -224,6 +321,8 @@ class Tx:
         for staging in self._stack():
             if message_id in staging.messages:
                 return staging.messages[message_id]
+        if message_id in self._seen_messages:
+            return self._seen_messages[message_id]
         rows = self.con.execute(
             f"select {', '.join(MESSAGE_STATE_COLUMNS)} from message_state where message_id = ?",
             [message_id],
@@ -253,7 +352,7 @@ class Tx:
     # flush ------------------------------------------------------------------------------
     def _flush(self) -> None:
         batch = self._batch
-        con = self.con
+        con = self._raw
         if batch.raw:
             raw = pa.table(  # noqa: F841 (read by the SQL below)
                 list(zip(*batch.raw, strict=True)),
@@ -272,6 +371,7 @@ class Tx:
                 names=["message_id", "status", "occurred_at", "payload"],
             )
             con.execute("insert into orphan_statuses select * from orphans")
+            self.store._orphan_ids.update(row[0] for row in batch.orphans)
         if batch.events:
             seq = self.store._next_seq
             for event in batch.events:
@@ -280,21 +380,44 @@ class Tx:
                 seq += 1
             staged_events = pa.Table.from_pylist(batch.events, schema=EVENT_SCHEMA)  # noqa: F841
             con.execute(f"insert into events select {', '.join(EVENT_COLUMNS)} from staged_events")
-        _upsert(con, "conversations", CONVERSATION_COLUMNS, batch.conversations.values())
-        _upsert(con, "contacts", CONTACT_COLUMNS, batch.contacts.values())
-        _upsert(con, "message_state", MESSAGE_STATE_COLUMNS, batch.messages.values())
+        absent = self.store._absent_conversations
+        _upsert(
+            con, "conversations", CONVERSATION_COLUMNS, batch.conversations, absent.__contains__
+        )
+        _upsert(con, "contacts", CONTACT_COLUMNS, batch.contacts, _is_none(self._seen_contacts))
+        _upsert(
+            con,
+            "message_state",
+            MESSAGE_STATE_COLUMNS,
+            batch.messages,
+            _is_none(self._seen_messages),
+        )
 
 
-def _upsert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows) -> None:
-    rows = list(rows)
+def _is_none(seen: dict[str, Any]) -> Callable[[str], bool]:
+    """Keys the batch's prefetch looked up and did not find: rows known to be new."""
+    return lambda key: key in seen and seen[key] is None
+
+
+def _upsert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: list[str],
+    rows: dict[str, Any],
+    is_new: Callable[[str], bool],
+) -> None:
+    """Plain inserts for rows known to be new (cheaper), insert-or-replace for the others."""
     if not rows:
         return
-    data = {column: [getattr(row, column) for row in rows] for column in columns}
-    staged = pa.table(data)  # noqa: F841 (read by the SQL below)
-    con.execute(
-        f"insert or replace into {table} ({', '.join(columns)}) "
-        f"select {', '.join(columns)} from staged"
-    )
+    new, other = [], []
+    for key, row in rows.items():
+        (new if is_new(key) else other).append(row)
+    names = ", ".join(columns)
+    for verb, group in (("insert", new), ("insert or replace", other)):
+        if group:
+            data = {column: [getattr(row, column) for row in group] for column in columns}
+            staged = pa.table(data)  # noqa: F841 (read by the SQL below)
+            con.execute(f"{verb} into {table} ({names}) select {names} from staged")
 
 
 def _json_default(value: Any) -> Any:
@@ -305,11 +428,83 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-class _Item:
-    __slots__ = ("fn", "future")
+class _Rows:
+    """A memoised result: the fetch methods commands use on a DuckDB result."""
 
-    def __init__(self, fn: Callable[[Tx], Any]) -> None:
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: list[tuple]) -> None:
+        self._rows = rows
+
+    def fetchall(self) -> list[tuple]:
+        return list(self._rows)
+
+    def fetchone(self) -> tuple | None:
+        return self._rows[0] if self._rows else None
+
+
+class _BatchReads:
+    """The writer's connection as commands see it, with SELECTs memoised for one batch.
+
+    Inside a batch the database changes only through statements run here (staged rows are
+    flushed after the last command), so an identical SELECT gives the identical answer until
+    some other statement runs; any non-SELECT clears the memo. Hooks that re-read the same small
+    tables for every message of a batch (agents, teams, open counts) then query once per batch.
+    """
+
+    __slots__ = ("_con", "_memo", "_orphan_ids")
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, orphan_ids: set[str]) -> None:
+        self._con = con
+        self._memo: dict[tuple, list[tuple]] = {}
+        self._orphan_ids = orphan_ids
+
+    def execute(self, sql: str, parameters: Any = None) -> Any:
+        if sql.lstrip()[:6].lower() != "select":
+            self._memo.clear()
+            return self._con.execute(sql, parameters)
+        if (
+            _ORPHAN_LOOKUP.search(sql)
+            and isinstance(parameters, list | tuple)
+            and len(parameters) == 1
+            and parameters[0] not in self._orphan_ids
+        ):
+            # Every outbound message asks for statuses that beat it; almost none did.
+            return _Rows([])
+        key = (sql, _freeze(parameters))
+        rows = self._memo.get(key)
+        if rows is None:
+            rows = self._memo[key] = self._con.execute(sql, parameters).fetchall()
+        return _Rows(rows)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+_ORPHAN_LOOKUP = re.compile(r"\bfrom\s+orphan_statuses\s+where\s+message_id\s*=\s*\?", re.I)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((key, _freeze(item)) for key, item in value.items()))
+    return value
+
+
+def _trim(cache: dict) -> None:
+    """Keep a cache under CACHE_LIMIT by dropping its oldest tenth (dicts keep insertion order)."""
+    if len(cache) > CACHE_LIMIT:
+        for key in list(itertools.islice(cache, CACHE_LIMIT // 10)):
+            del cache[key]
+
+
+class _Item:
+    __slots__ = ("fn", "future", "hints")
+
+    def __init__(self, fn: Callable[[Tx], Any], hints: Hints | None) -> None:
         self.fn = fn
+        self.hints = hints
         self.future: Future = Future()
 
 
@@ -331,14 +526,30 @@ class EventStore:
         self.clock = clock
         self.max_batch = max_batch
         self._con = duckdb.connect(str(path))
+        # DuckDB checkpoints (folds the WAL into the file) inside the commit that crosses the
+        # threshold, stalling that batch; a larger WAL makes it rare at the cost of a longer
+        # replay after a crash. Every acknowledged commit is in the WAL either way.
+        self._con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         migrate(self._con)
         self._next_seq = self._scalar("select coalesce(max(seq), 0) + 1 from events")
         self._next_webhook = self._scalar(
             "select coalesce(max(webhook_id), 0) + 1 from raw_webhooks"
         )
         self._id_counter = 0
-        self._id_prefix = f"{int(self.clock().timestamp() * 1000):x}"
+        # Wall time plus randomness: unique across restarts even under an injected, fixed clock.
+        self._id_prefix = f"{time.time_ns() // 1_000_000:x}{secrets.token_hex(3)}"
         self._conversations: dict[str, Conversation] = {}
+        self._contacts: dict[str, Contact] = {}
+        # Message ids that have (or had) parked statuses: a superset, so "not in it" is exact.
+        self._orphan_ids: set[str] = {
+            row[0]
+            for row in self._con.execute(
+                "select distinct message_id from orphan_statuses"
+            ).fetchall()
+        }
+        # Conversations the running batch's prefetch found not committed: hooks that ask for the
+        # committed row of a conversation the batch creates get None without a query.
+        self._absent_conversations: set[str] = set()
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
         self._thread.start()
@@ -364,6 +575,8 @@ class EventStore:
         cached = self._conversations.get(conversation_id)
         if cached is not None:
             return cached
+        if conversation_id in self._absent_conversations:
+            return None
         rows = self._con.execute(
             f"select {', '.join(CONVERSATION_COLUMNS)} from conversations "
             "where conversation_id = ?",
@@ -371,10 +584,18 @@ class EventStore:
         ).fetchall()
         if not rows:
             return None
-        conversation = Conversation(*rows[0])
+        return self._remember_conversation(Conversation(*rows[0]))
+
+    def _remember_conversation(self, conversation: Conversation) -> Conversation:
         conversation.tags = list(conversation.tags)
-        self._conversations[conversation_id] = conversation
+        self._conversations[conversation.conversation_id] = conversation
+        _trim(self._conversations)
         return conversation
+
+    def _remember_contact(self, contact: Contact) -> Contact:
+        self._contacts[contact.contact_id] = contact
+        _trim(self._contacts)
+        return contact
 
     # reading ----------------------------------------------------------------------------
     def reader(self) -> duckdb.DuckDBPyConnection:
@@ -382,13 +603,13 @@ class EventStore:
         return self._con.cursor()
 
     # writing ----------------------------------------------------------------------------
-    def submit(self, fn: Callable[[Tx], T]) -> Future[T]:
-        item = _Item(fn)
+    def submit(self, fn: Callable[[Tx], T], hints: Hints | None = None) -> Future[T]:
+        item = _Item(fn, hints)
         self._queue.put(item)
         return item.future
 
-    async def run(self, fn: Callable[[Tx], T]) -> T:
-        return await asyncio.wrap_future(self.submit(fn))
+    async def run(self, fn: Callable[[Tx], T], hints: Hints | None = None) -> T:
+        return await asyncio.wrap_future(self.submit(fn, hints))
 
     def run_sync(self, fn: Callable[[Tx], T]) -> T:
         return self.submit(fn).result()
@@ -405,23 +626,47 @@ class EventStore:
             item = self._queue.get()
             if item is _STOP:
                 return
-            batch = [item]
+            batch = [item] if self._claim(item) else []
+            stop = False
             while len(batch) < self.max_batch:
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is _STOP:
-                    self._execute(batch)
-                    return
-                batch.append(nxt)
-            self._execute(batch)
+                    stop = True
+                    break
+                if self._claim(nxt):
+                    batch.append(nxt)
+            if batch:
+                self._execute(batch)
+            if stop:
+                return
+
+    @staticmethod
+    def _claim(item: _Item) -> bool:
+        """False when the caller gave up (a disconnected request) before the command ran.
+
+        Such a command was never acknowledged, so skipping it loses nothing; once claimed, a
+        future can no longer be cancelled and its result is always delivered.
+        """
+        return item.future.set_running_or_notify_cancel()
 
     def _execute(self, batch: list[_Item]) -> None:
+        try:
+            self._execute_batch(batch)
+        finally:
+            self._absent_conversations = set()
+
+    def _execute_batch(self, batch: list[_Item]) -> None:
+        self._absent_conversations = set()
         tx = Tx(self)
         outcomes: list[tuple[_Item, bool, Any]] = []
         try:
             self._con.execute("begin")
+            hints = [item.hints for item in batch if item.hints is not None]
+            if hints:
+                tx.prefetch(hints)
             for item in batch:
                 try:
                     with tx.command():
@@ -436,13 +681,16 @@ class EventStore:
             if len(batch) > 1:
                 # One bad command must not sink its neighbours: retry each on its own.
                 for item in batch:
-                    self._execute([item])
+                    self._execute_batch([item])
                 return
             log.exception("write failed")
             batch[0].future.set_exception(exc)
             return
         self._next_seq += len(tx._batch.events)
-        self._conversations.update(tx._batch.conversations)
+        for conversation in tx._batch.conversations.values():
+            self._remember_conversation(conversation)
+        for contact in tx._batch.contacts.values():
+            self._remember_contact(contact)
         self.batches_committed += 1
         for item, ok, value in outcomes:
             if ok:
