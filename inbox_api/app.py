@@ -14,9 +14,10 @@ from fastapi.responses import JSONResponse
 from inbox_api import routing, sla
 from inbox_api.channels import Channel, CloudApiChannel, SandboxChannel
 from inbox_api.domain import Inbox
-from inbox_api.errors import InboxError
+from inbox_api.errors import InboxError, install_http_error_handler
 from inbox_api.imports import upsert_agent_row
 from inbox_api.routes import conversations, feed, imports, library, queue, users, webhooks
+from inbox_api.schemas import document_errors
 from inbox_api.security import TokenCache, hash_token
 from inbox_api.settings import Settings, get_settings
 from inbox_api.store.writer import Clock, EventStore, Tx, utcnow
@@ -179,5 +180,7 @@ def create_app(
 
     for module in (webhooks, conversations, feed, imports, users, library, queue):
         app.include_router(module.router)
+    install_http_error_handler(app)
+    document_errors(app)
     pages.mount(app)
     return app

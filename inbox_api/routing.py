@@ -43,7 +43,6 @@ from ingest.config import AgentConfig, TopicConfig
 log = logging.getLogger(__name__)
 ROUTER = Actor(user_id="router", role="system")
 # Conversations that count against an agent's capacity.
-ACTIVE_STATUSES = ("open", "pending", "snoozed")
 # Common words, accents folded, to answer customers in their language.
 _ENGLISH = frozenset(
     (
@@ -296,25 +295,6 @@ class Router:
         agent = self._agents.get(agent_id)
         return agent.available if agent else True
 
-    def open_counts(self, tx: Tx) -> dict[str, int]:
-        """Active conversations per assignee: committed rows plus what this batch staged."""
-        rows = tx.con.execute(
-            "select assignee_id, count(*) from conversations "
-            "where assignee_id is not null and list_contains(?, status) group by assignee_id",
-            [list(ACTIVE_STATUSES)],
-        ).fetchall()
-        counts = dict(rows)
-        staged: dict[str, Conversation] = {}
-        for staging in reversed(tx._stack()):
-            staged.update(staging.conversations)
-        for conversation_id, current in staged.items():
-            committed = tx.store._conversation(conversation_id)
-            if committed and committed.assignee_id and committed.status in ACTIVE_STATUSES:
-                counts[committed.assignee_id] = counts.get(committed.assignee_id, 0) - 1
-            if current.assignee_id and current.status in ACTIVE_STATUSES:
-                counts[current.assignee_id] = counts.get(current.assignee_id, 0) + 1
-        return counts
-
     def candidates(self, tx: Tx) -> list[Candidate]:
         rows = tx.con.execute(
             "select user_id, skills, capacity from users where active and role = 'agent' "
@@ -326,7 +306,7 @@ class Router:
         self, tx: Tx, skill: str, *, exclude: str | None = None, prefer: str | None = None
     ) -> str | None:
         """The eligible agent with the fewest open conversations; ties by agent id."""
-        counts = self.open_counts(tx)
+        counts = tx.open_counts()
         eligible = [
             (counts.get(c.agent_id, 0), c.agent_id)
             for c in self.candidates(tx)

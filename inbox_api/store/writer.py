@@ -82,6 +82,18 @@ CHECKPOINT_THRESHOLD = "256MB"
 _LOOKUP_CHUNK = 256
 
 
+ACTIVE_STATUSES = ("open", "pending", "snoozed")
+
+
+def _counts_as_open(conversation: Conversation) -> bool:
+    return conversation.assignee_id is not None and conversation.status in ACTIVE_STATUSES
+
+
+def _add_counts(into: dict[str, int], delta: dict[str, int]) -> None:
+    for key, value in delta.items():
+        into[key] = into.get(key, 0) + value
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -109,6 +121,7 @@ class _Staging:
         "event_ids",
         "events",
         "messages",
+        "open_delta",
         "orphans",
         "parent",
         "raw",
@@ -125,6 +138,8 @@ class _Staging:
         self.dead_letters: list[tuple] = []
         self.orphans: list[tuple] = []
         self.deferred: list[Callable[[], None]] = []
+        # Change in active conversations per assignee that this unit of work makes.
+        self.open_delta: dict[str, int] = {}
 
     def merge(self, other: _Staging) -> None:
         self.events.extend(other.events)
@@ -136,6 +151,7 @@ class _Staging:
         self.dead_letters.extend(other.dead_letters)
         self.orphans.extend(other.orphans)
         self.deferred.extend(other.deferred)
+        _add_counts(self.open_delta, other.open_delta)
 
 
 class Tx:
@@ -297,7 +313,20 @@ class Tx:
 
     def put_conversation(self, conversation: Conversation) -> None:
         conversation.updated_at = self.now
+        previous = self.conversation(conversation.conversation_id)
+        delta = self._cmd.open_delta
+        if previous is not None and _counts_as_open(previous):
+            delta[previous.assignee_id] = delta.get(previous.assignee_id, 0) - 1
+        if _counts_as_open(conversation):
+            delta[conversation.assignee_id] = delta.get(conversation.assignee_id, 0) + 1
         self._cmd.conversations[conversation.conversation_id] = conversation.copy()
+
+    def open_counts(self) -> dict[str, int]:
+        """Active (open, pending, snoozed) conversations per assignee, staged changes included."""
+        counts = dict(self.store._open_counts)
+        for staging in self._stack():
+            _add_counts(counts, staging.open_delta)
+        return counts
 
     def contact(self, contact_id: str) -> Contact | None:
         for staging in self._stack():
@@ -550,6 +579,15 @@ class EventStore:
         # Conversations the running batch's prefetch found not committed: hooks that ask for the
         # committed row of a conversation the batch creates get None without a query.
         self._absent_conversations: set[str] = set()
+        # Kept exact in memory (the router reads it for every new cycle): loaded once, then moved
+        # by each committed batch's delta.
+        self._open_counts: dict[str, int] = dict(
+            self._con.execute(
+                "select assignee_id, count(*) from conversations "
+                "where assignee_id is not null and list_contains(?, status) group by assignee_id",
+                [list(ACTIVE_STATUSES)],
+            ).fetchall()
+        )
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
         self._thread.start()
@@ -687,6 +725,7 @@ class EventStore:
             batch[0].future.set_exception(exc)
             return
         self._next_seq += len(tx._batch.events)
+        _add_counts(self._open_counts, tx._batch.open_delta)
         for conversation in tx._batch.conversations.values():
             self._remember_conversation(conversation)
         for contact in tx._batch.contacts.values():

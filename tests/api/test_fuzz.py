@@ -15,8 +15,6 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from inbox_api.app import create_app
-from inbox_api.errors import install_http_error_handler
-from inbox_api.schemas import document_errors
 
 from .kit import ADMIN_TOKEN, Clock, auth, make_settings
 
@@ -24,9 +22,6 @@ from .kit import ADMIN_TOKEN, Clock, auth, make_settings
 # when the lifespan runs (the fixture below), in a directory removed afterwards.
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="bandeja-fuzz-"))
 _APP = create_app(make_settings(_DATA_DIR), clock=Clock())
-# Both idempotent in effect: `create_app` should call them itself (see the report on issue 2).
-document_errors(_APP)
-install_http_error_handler(_APP)
 
 
 @schemathesis.serializer("application/x-ndjson", "application/vnd.apache.parquet")
