@@ -182,5 +182,6 @@ def create_app(
         app.include_router(module.router)
     install_http_error_handler(app)
     document_errors(app)
+    app.add_middleware(webhooks.WebhookFastPath)
     pages.mount(app)
     return app
