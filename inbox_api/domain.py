@@ -487,16 +487,9 @@ class Inbox:
         return {"message_id": sent.message_id, **payload}
 
     def _attach_orphans(self, tx: Tx, message_id: str) -> None:
-        rows = tx.con.execute(
-            "select status, occurred_at, payload from orphan_statuses where message_id = ? "
-            "order by occurred_at",
-            [message_id],
-        ).fetchall()
-        for status, occurred_at, payload in rows:
+        for status, occurred_at, payload in tx.take_orphan_statuses(message_id):
             current = tx.message_state(message_id)
-            self._advance_status(tx, current, status, occurred_at, orjson.loads(payload))
-        if rows:
-            tx.con.execute("delete from orphan_statuses where message_id = ?", [message_id])
+            self._advance_status(tx, current, status, occurred_at, payload)
 
     def add_note(self, tx: Tx, actor: Actor, conversation_id: str, body: str) -> dict[str, Any]:
         conversation = self.load_for(tx, actor, conversation_id)

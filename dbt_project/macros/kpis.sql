@@ -26,7 +26,8 @@ family_rows as (
         0 as sla_met, 0 as sla_breached, 0 as sla_pending, 0 as sla_excluded,
         0 as escalated, 0 as reassigned,
         0 as surveys_sent, 0 as csat_n, 0 as csat_ok, 0 as nps_n, 0 as nps_pro, 0 as nps_det,
-        0 as leads, 0 as converted, null::double as revenue
+        0 as leads, 0 as converted, null::double as revenue,
+        0 as surveys_answered
     from cycles
     union all
     -- FRT: clock-start date, credited to the agent who wrote the first reply
@@ -37,7 +38,7 @@ family_rows as (
         case when not is_answered and not is_bot_only then 1 else 0 end,
         0, null, null, 0,
         0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, null
+        0, 0, 0, 0, 0, 0, 0, 0, null, 0
     from cycles
     union all
     -- SLA and escalation: clock-start date, credited to the owner at the deadline
@@ -49,7 +50,7 @@ family_rows as (
         (sla_status = 'met')::int, (sla_status = 'breached')::int,
         (sla_status = 'pending')::int, (sla_status = 'excluded')::int,
         was_escalated::int, was_reassigned::int,
-        0, 0, 0, 0, 0, 0, 0, 0, null
+        0, 0, 0, 0, 0, 0, 0, 0, null, 0
     from cycles
     union all
     -- ART: resolution date, credited to the resolving agent
@@ -62,7 +63,7 @@ family_rows as (
         case when is_in_art then resolution_business_seconds end,
         is_reopened::int,
         0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, null
+        0, 0, 0, 0, 0, 0, 0, 0, null, 0
     from cycles
     where resolved_at is not null
     union all
@@ -70,7 +71,7 @@ family_rows as (
     select
         sent_date, team_id, agent_id,
         0, 0, null, null, 0, 0, null, null, 0, 0, 0, 0, 0, 0, 0,
-        1, 0, 0, 0, 0, 0, 0, 0, null
+        1, 0, 0, 0, 0, 0, 0, 0, null, (answered_at is not null)::int
     from surveys
     where sent_at is not null
     union all
@@ -83,7 +84,7 @@ family_rows as (
         (survey_kind = 'nps')::int,
         (nps_category = 'promoter')::int,
         (nps_category = 'detractor')::int,
-        0, 0, null
+        0, 0, null, 0
     from surveys
     where answered_at is not null
     union all
@@ -92,7 +93,7 @@ family_rows as (
         lead_date, team_id, owner_agent_id,
         0, 0, null, null, 0, 0, null, null, 0, 0, 0, 0, 0, 0, 0,
         0, 0, 0, 0, 0, 0,
-        1, is_converted::int, revenue_amount
+        1, is_converted::int, revenue_amount, 0
     from leads
 ),
 
@@ -136,6 +137,7 @@ rolled as (
         cast(sum(sla_pending) as bigint) as sla_pending_count,
         cast(sum(sla_excluded) as bigint) as sla_excluded_count,
         cast(sum(surveys_sent) as bigint) as surveys_sent_count,
+        cast(sum(surveys_answered) as bigint) as surveys_answered_count,
         cast(sum(csat_n) as bigint) as csat_responses_count,
         cast(sum(csat_ok) as bigint) as csat_satisfied_count,
         cast(sum(nps_n) as bigint) as nps_responses_count,
@@ -187,11 +189,12 @@ final as (
         sla_excluded_count,
         sla_met_count / nullif(sla_met_count + sla_breached_count, 0) as sla_compliance_rate,
         surveys_sent_count,
+        surveys_answered_count,
         csat_responses_count,
         csat_satisfied_count,
         csat_satisfied_count / nullif(csat_responses_count, 0) as csat_rate,
-        (csat_responses_count + nps_responses_count) / nullif(surveys_sent_count, 0)
-            as csat_response_rate,
+        -- a cohort of the surveys sent in the period, so it never exceeds 1
+        surveys_answered_count / nullif(surveys_sent_count, 0) as csat_response_rate,
         nps_responses_count,
         nps_promoters_count,
         nps_detractors_count,

@@ -16,7 +16,6 @@ import datetime as dt
 import itertools
 import logging
 import queue
-import re
 import secrets
 import threading
 import time
@@ -161,7 +160,7 @@ class Tx:
         self.store = store
         # Commands read through a per-batch memo; replacement scans of local Arrow tables (the
         # flush, `known_event_ids`) need the raw connection, which sees the caller's frame.
-        self.con = _BatchReads(store._con, store._orphan_ids)
+        self.con = _BatchReads(store._con)
         self._raw = store._con
         self.now = store.clock()
         self._batch = _Staging()
@@ -369,6 +368,22 @@ class Tx:
     def dead_letter(self, webhook_id: int, reason: str, body: bytes) -> None:
         self._cmd.dead_letters.append((webhook_id, self.now, reason, body))
 
+    def take_orphan_statuses(self, message_id: str) -> list[tuple[str, dt.datetime, dict]]:
+        """Statuses that arrived before their message was recorded, removed from the parking lot.
+
+        Every outbound message asks; almost none has any, so the in-memory id set answers first.
+        """
+        if message_id not in self.store._orphan_ids:
+            return []
+        rows = self.con.execute(
+            "select status, occurred_at, payload from orphan_statuses where message_id = ? "
+            "order by occurred_at",
+            [message_id],
+        ).fetchall()
+        if rows:
+            self.con.execute("delete from orphan_statuses where message_id = ?", [message_id])
+        return [(status, at, orjson.loads(payload)) for status, at, payload in rows]
+
     def orphan_status(self, message_id: str, status: str, occurred_at: dt.datetime, payload: dict):
         self._cmd.orphans.append(
             (message_id, status, occurred_at, orjson.dumps(payload, default=_json_default).decode())
@@ -481,25 +496,16 @@ class _BatchReads:
     tables for every message of a batch (agents, teams, open counts) then query once per batch.
     """
 
-    __slots__ = ("_con", "_memo", "_orphan_ids")
+    __slots__ = ("_con", "_memo")
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, orphan_ids: set[str]) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
         self._memo: dict[tuple, list[tuple]] = {}
-        self._orphan_ids = orphan_ids
 
     def execute(self, sql: str, parameters: Any = None) -> Any:
         if sql.lstrip()[:6].lower() != "select":
             self._memo.clear()
             return self._con.execute(sql, parameters)
-        if (
-            _ORPHAN_LOOKUP.search(sql)
-            and isinstance(parameters, list | tuple)
-            and len(parameters) == 1
-            and parameters[0] not in self._orphan_ids
-        ):
-            # Every outbound message asks for statuses that beat it; almost none did.
-            return _Rows([])
         key = (sql, _freeze(parameters))
         rows = self._memo.get(key)
         if rows is None:
@@ -508,9 +514,6 @@ class _BatchReads:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)
-
-
-_ORPHAN_LOOKUP = re.compile(r"\bfrom\s+orphan_statuses\s+where\s+message_id\s*=\s*\?", re.I)
 
 
 def _freeze(value: Any) -> Any:

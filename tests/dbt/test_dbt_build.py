@@ -100,6 +100,29 @@ def late_events(start_seq: int) -> list[dict[str, Any]]:
     log.resolve("c20", local("2026-12-28 10:20"), "agent", "carla")
     # c01 was never answered: a reply from November arrives only now.
     log.reply("c01", local("2026-11-23 10:30"), "diego")
+    # A CRM conversion for c13's contact, within its lead's window, with no conversation: only
+    # the contact links it to c13's cycle.
+    log.add(
+        "conversion",
+        local("2026-12-01 12:00"),
+        {"conversion_id": "conv-c13-early", "kind": "sale", "amount": 300.0, "source": "crm"},
+        actor_kind="import",
+    )["contact_id"] = "52155c13"
+    # c05's contact writes again from another thread (c21) and a lead lands there, before the
+    # December conversion: the conversion now credits this later lead, not c05's.
+    for row in (
+        log.customer("c21", local("2026-12-20 10:00")),
+        log.reply("c21", local("2026-12-20 10:02"), "ana"),
+        log.add(
+            "lead",
+            local("2026-12-20 10:03"),
+            {"lead_id": "lead-c21", "source": "agent"},
+            conversation="c21",
+            actor_kind="agent",
+            actor_id="ana",
+        ),
+    ):
+        row["contact_id"] = "52155c05"
     return log.rows
 
 
@@ -213,4 +236,8 @@ def test_incremental_equals_full_refresh(tmp_path: Path) -> None:
         "breached",
         "diego",
     )
+    # contact-linked changes reached conversations that had no new event of their own
+    assert cycle(incremental, "c13:1", "is_lead, converted_at is not null") == (True, True)
+    assert cycle(incremental, "c05:1", "is_lead, converted_at") == (True, None)
+    assert cycle(incremental, "c21:1", "converted_at is not null") == (True,)
     shutil.rmtree(tmp_path / "a", ignore_errors=True)

@@ -1,20 +1,38 @@
-{#- Per-cycle context: team, topic, tags, escalations, survey scores, lead. -#}
-with cycles as (
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+{#- Per-cycle context: team, topic, tags, escalations, survey scores, lead. Incremental by
+    conversation: a run rewrites the conversations with events newer than the stored source_seq,
+    and every conversation of a contact with a new lead or conversion. -#}
+with
+{% if is_incremental() %}
+scope as (
+    select conversation_id from {{ touched_conversations(with_contacts=true) }}
+),
+{% endif %}
+
+cycles as (
     select * from {{ ref('int_cycles_opened') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 team_events as (
     select conversation_id, team_id, {{ timeline_key('occurred_at', 'seq') }} as timeline_key
     from {{ ref('stg_inbox__assignments') }}
-    where team_id is not null
+    where team_id is not null {% if is_incremental() %} and conversation_id in (select conversation_id from scope) {% endif %}
     union all
     select conversation_id, team_id, {{ timeline_key('occurred_at', 'seq') }} as timeline_key
     from {{ ref('stg_inbox__handoffs') }}
-    where team_id is not null
+    where team_id is not null {% if is_incremental() %} and conversation_id in (select conversation_id from scope) {% endif %}
     union all
     select conversation_id, team_id, {{ timeline_key('occurred_at', 'seq') }} as timeline_key
     from {{ ref('stg_inbox__topics') }}
-    where team_id is not null
+    where team_id is not null {% if is_incremental() %} and conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 cycle_ends as (
@@ -39,8 +57,13 @@ teams as (
         and cycle_ends.end_key >= team_events.timeline_key
 ),
 
+scoped_topics as (
+    select * from {{ ref('stg_inbox__topics') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+),
+
 topics as (
-    {{ with_cycle_id(ref('stg_inbox__topics')) }}
+    {{ with_cycle_id('scoped_topics') }}
 ),
 
 cycle_topics as (
@@ -50,8 +73,13 @@ cycle_topics as (
     group by cycle_id
 ),
 
+scoped_tags as (
+    select * from {{ ref('stg_inbox__tags') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+),
+
 tags as (
-    {{ with_cycle_id(ref('stg_inbox__tags')) }}
+    {{ with_cycle_id('scoped_tags') }}
 ),
 
 cycle_tag_states as (
@@ -68,8 +96,13 @@ cycle_tags as (
     group by cycle_id
 ),
 
+scoped_escalations as (
+    select * from {{ ref('stg_inbox__escalations') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+),
+
 escalations as (
-    {{ with_cycle_id(ref('stg_inbox__escalations')) }}
+    {{ with_cycle_id('scoped_escalations') }}
 ),
 
 cycle_escalations as (
@@ -84,6 +117,7 @@ cycle_escalations as (
 
 surveys as (
     select * from {{ ref('int_surveys_answered') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 cycle_surveys as (
@@ -101,13 +135,14 @@ cycle_surveys as (
 leads as (
     select cycle_id, bool_or(true) as is_lead, min(converted_at) as converted_at
     from {{ ref('int_leads_converted') }}
-    where cycle_id is not null
+    where cycle_id is not null {% if is_incremental() %} and conversation_id in (select conversation_id from scope) {% endif %}
     group by cycle_id
 ),
 
 final as (
     select
         cycles.cycle_id,
+        cycles.conversation_id,
         coalesce(teams.team_id, 'unassigned') as team_id,
         cycle_topics.topic,
         cycle_tags.tags,
@@ -116,7 +151,8 @@ final as (
         cycle_surveys.csat_score,
         cycle_surveys.nps_score,
         coalesce(leads.is_lead, false) as is_lead,
-        leads.converted_at
+        leads.converted_at,
+        {{ source_seq() }} as source_seq
     from cycles
     left join teams on cycles.cycle_id = teams.cycle_id
     left join cycle_topics on cycles.cycle_id = cycle_topics.cycle_id

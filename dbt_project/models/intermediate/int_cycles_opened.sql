@@ -1,12 +1,28 @@
-{#- Care-cycle boundaries of METRICS.md section 2, one row per cycle. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+{#- Care-cycle boundaries of METRICS.md section 2, one row per cycle. Incremental by
+    conversation: a cycle depends only on its own conversation's messages and status changes, so a
+    run rewrites the conversations with events newer than the stored source_seq. -#}
 with customer_messages as (
     select * from {{ ref('stg_inbox__messages') }}
     where is_customer_message
+    {% if is_incremental() %}
+        and conversation_id in {{ touched_conversations(with_contacts=false) }}
+    {% endif %}
 ),
 
 resolutions as (
     select * from {{ ref('stg_inbox__status_changes') }}
     where status = 'resolved'
+    {% if is_incremental() %}
+        and conversation_id in {{ touched_conversations(with_contacts=false) }}
+    {% endif %}
 ),
 
 boundaries as (
@@ -105,7 +121,8 @@ final as (
         {{ timeline_key('opened_at', 'opening_seq') }} as opening_key,
         lead(opened_at) over (
             partition by conversation_id order by cycle_number
-        ) as next_opened_at
+        ) as next_opened_at,
+        {{ source_seq() }} as source_seq
     from cycles
 )
 

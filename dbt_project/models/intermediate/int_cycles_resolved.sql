@@ -1,12 +1,29 @@
-{#- Resolution time per cycle (METRICS.md section 3, ART) and reopens. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+{#- Resolution time per cycle (METRICS.md section 3, ART) and reopens. Incremental by
+    conversation: a run rewrites the conversations with events newer than the stored source_seq. -#}
 with {{ business_clock_ctes() }},
+
+{% if is_incremental() %}
+scope as (
+    select conversation_id from {{ touched_conversations(with_contacts=false) }}
+),
+{% endif %}
 
 cycles as (
     select * from {{ ref('int_cycles_opened') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 responded as (
     select * from {{ ref('int_cycles_responded') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 assignments as (
@@ -15,6 +32,7 @@ assignments as (
         agent_id,
         {{ timeline_key('occurred_at', 'seq') }} as timeline_key
     from {{ ref('stg_inbox__assignments') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 resolved as (
@@ -48,6 +66,7 @@ with_assignee as (
 measured as (
     select
         cycle_id,
+        conversation_id,
         resolved_at,
         {{ local_date('resolved_at') }} as resolved_date,
         resolution_kind,
@@ -61,7 +80,8 @@ measured as (
         {{ bsec('clock_start_at', 'resolved_at') }} as resolution_business_seconds,
         resolved_at < clock_start_at as has_clock_anomaly,
         is_answered and coalesce(resolution_kind, '') <> 'auto_inactivity' as is_in_art,
-        next_opened_at is not null as is_reopened
+        next_opened_at is not null as is_reopened,
+        {{ source_seq() }} as source_seq
     from with_assignee
 )
 

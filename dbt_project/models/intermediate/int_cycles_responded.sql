@@ -1,17 +1,39 @@
-{#- Clock start and first human reply per cycle (METRICS.md section 3, FRT). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+{#- Clock start and first human reply per cycle (METRICS.md section 3, FRT). Incremental by
+    conversation: a run rewrites the conversations with events newer than the stored source_seq. -#}
 with {{ business_clock_ctes() }},
+
+{% if is_incremental() %}
+scope as (
+    select conversation_id from {{ touched_conversations(with_contacts=false) }}
+),
+{% endif %}
 
 cycles as (
     select * from {{ ref('int_cycles_opened') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 messages as (
     select * from {{ ref('int_messages_cycled') }}
     where cycle_id is not null
+    {% if is_incremental() %} and conversation_id in (select conversation_id from scope) {% endif %}
+),
+
+scoped_handoffs as (
+    select * from {{ ref('stg_inbox__handoffs') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 handoffs as (
-    {{ with_cycle_id(ref('stg_inbox__handoffs')) }}
+    {{ with_cycle_id('scoped_handoffs') }}
 ),
 
 first_handoffs as (
@@ -54,6 +76,7 @@ first_responders as (
 joined as (
     select
         cycles.cycle_id,
+        cycles.conversation_id,
         cycles.opened_at,
         coalesce(message_facts.has_bot_message, false)
         or first_handoffs.handoff_at is not null as had_bot,
@@ -86,7 +109,8 @@ measured as (
         case
             when first_response_at < clock_start_at then 0.0
             else {{ bsec('clock_start_at', 'first_response_at') }}
-        end as frt_business_seconds
+        end as frt_business_seconds,
+        {{ source_seq() }} as source_seq
     from joined
 )
 

@@ -4,18 +4,44 @@
         "var sla_clock must be 'calendar' or 'business', got '" ~ var('sla_clock') ~ "'"
     ) }}
 {%- endif %}
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+{#- Incremental by conversation: a run rewrites the conversations with events newer than the
+    stored source_seq, and those with an unanswered cycle whose deadline lies between the as_of it
+    was classified at and the current one (the only cycles as_of moves between pending and
+    breached). -#}
 with {{ business_clock_ctes() }},
+
+as_of as (
+    select as_of_at from {{ ref('stg_inbox__run_as_of') }}
+),
+
+{% if is_incremental() %}
+scope as (
+    select conversation_id from {{ touched_conversations(with_contacts=false) }}
+    union
+    select conversation_id from {{ this }}
+    where sla_status in ('pending', 'breached')
+        and not is_answered
+        and sla_deadline_at >= least(as_of_at, (select as_of_at from as_of))
+        and sla_deadline_at < greatest(as_of_at, (select as_of_at from as_of))
+),
+{% endif %}
 
 cycles as (
     select * from {{ ref('int_cycles_opened') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 responded as (
     select * from {{ ref('int_cycles_responded') }}
-),
-
-as_of as (
-    select as_of_at from {{ ref('stg_inbox__run_as_of') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 assignments as (
@@ -25,6 +51,7 @@ assignments as (
         team_id,
         {{ timeline_key('assigned_at', 'seq') }} as timeline_key
     from {{ ref('stg_inbox__assignments') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 targeted as (
@@ -73,6 +100,8 @@ owned as (
 classified as (
     select
         owned.cycle_id,
+        owned.conversation_id,
+        owned.is_answered,
         owned.sla_target_seconds,
         owned.sla_deadline_at,
         case
@@ -87,7 +116,9 @@ classified as (
             else 'pending'
         end as sla_status,
         coalesce(owned.owner_agent_id, 'unassigned') as sla_owner_agent_id,
-        owned.owner_team_id as sla_owner_team_id
+        owned.owner_team_id as sla_owner_team_id,
+        as_of.as_of_at,
+        {{ source_seq() }} as source_seq
     from owned
     cross join as_of
 )
