@@ -543,6 +543,7 @@ class Inbox:
         conversation.assignee_id = agent_id
         conversation.team_id = team_id or conversation.team_id
         conversation.last_assignment_at = tx.now
+        conversation.assignment_reason = reason
         conversation.alerted_for = None
         conversation.reassigned_for = None
         tx.event(

@@ -347,6 +347,7 @@ def _apply(inbox: Inbox, tx: Tx, row: dict[str, Any]) -> None:
         conversation.assignee_id = payload.get("agent_id")
         conversation.team_id = payload.get("team_id") or conversation.team_id
         conversation.last_assignment_at = at
+        conversation.assignment_reason = payload.get("reason")
     elif kind == "status_change":
         conversation.status = payload["status"]
         if payload["status"] == "resolved":

@@ -29,8 +29,6 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
-
 from inbox_api.channels import text_message
 from inbox_api.domain import CUSTOMER_SERVICE_WINDOW, SYSTEM, Actor, Inbox
 from inbox_api.errors import InboxError
@@ -326,21 +324,13 @@ class Router:
             return topic.required_skill
         return conversation.team_id or self.config.default_team or ""
 
-    def last_assignment_reason(self, tx: Tx, conversation: Conversation) -> str | None:
-        """Reason of the last assignment in the current cycle (staged or committed), or None."""
-        for staging in tx._stack():
-            for event in reversed(staging.events):
-                if (
-                    event["event_type"] == "assignment"
-                    and event["conversation_id"] == conversation.conversation_id
-                ):
-                    return _reason(event["payload"])
-        rows = tx.con.execute(
-            "select payload from events where conversation_id = ? and event_type = 'assignment' "
-            "and occurred_at >= ? order by seq desc limit 1",
-            [conversation.conversation_id, conversation.cycle_opened_at],
-        ).fetchall()
-        return _reason(rows[0][0]) if rows else None
+    @staticmethod
+    def last_assignment_reason(conversation: Conversation) -> str | None:
+        """Reason of the last assignment in the current cycle, or None."""
+        assigned_at, opened_at = conversation.last_assignment_at, conversation.cycle_opened_at
+        if assigned_at is None or (opened_at is not None and assigned_at < opened_at):
+            return None
+        return conversation.assignment_reason
 
     # --- hooks ----------------------------------------------------------------------------
     def on_cycle_opened(
@@ -390,7 +380,7 @@ class Router:
             return
         self._set_topic(tx, conversation, topic)
         current = tx.conversation(conversation.conversation_id)
-        if self.last_assignment_reason(tx, current) not in (None, "router"):
+        if self.last_assignment_reason(current) not in (None, "router"):
             return  # a person assigned it: manual wins
         agent_id = self.pick_agent(tx, topic.required_skill)
         self.inbox.assign(
@@ -423,10 +413,6 @@ class Router:
         self.sender.schedule(
             tx, lambda: self.sender.send_text(conversation_id, body, "auto_reply", message)
         )
-
-
-def _reason(payload: str) -> str | None:
-    return orjson.loads(payload).get("reason")
 
 
 @dataclasses.dataclass(slots=True)

@@ -117,6 +117,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "conversations remember why they were last assigned",
+        "alter table conversations add column assignment_reason varchar;",
+    ),
 ]
 
 

@@ -30,6 +30,8 @@ class Conversation:
     alerted_for: dt.datetime | None = None
     reassigned_for: dt.datetime | None = None
     updated_at: dt.datetime | None = None
+    # Why the current assignee got it (router, manual, transfer, sla...) at last_assignment_at.
+    assignment_reason: str | None = None
 
     def copy(self) -> Conversation:
         clone = dataclasses.replace(self)
