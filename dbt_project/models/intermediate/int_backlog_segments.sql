@@ -1,27 +1,68 @@
 {#- The backlog state of each cycle as segments of constant (team, agent, status, age bucket):
     cut at every status change, assignment, wait start/end and age-bucket threshold while the
     cycle is open. fct_backlog_snapshots counts segments per snapshot with a sweep line, so its
-    cost follows the number of events, not cycles x snapshots. -#}
-with cycles as (
+    cost follows the number of events, not cycles x snapshots.
+    Incremental by conversation: a run rewrites the conversations with events newer than the
+    stored source_seq, and those with a cycle open at some instant between the previous as_of and
+    this one (new snapshots may see it); an as_of earlier than the previous one rewrites all. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+with as_of as (
+    select as_of_at from {{ ref('stg_inbox__run_as_of') }}
+),
+
+{% if is_incremental() %}
+previous_as_of as (
+    select max(as_of_at) as as_of_at from {{ this }}
+),
+
+scope as (
+    select conversation_id from {{ touched_conversations(with_contacts=false) }}
+    union
+    select all_cycles.conversation_id
+    from {{ ref('int_cycles_opened') }} as all_cycles
+    cross join previous_as_of
+    cross join as_of
+    where previous_as_of.as_of_at is null
+        or as_of.as_of_at < previous_as_of.as_of_at
+        or (
+            all_cycles.opened_at <= as_of.as_of_at
+            and coalesce(all_cycles.resolved_at, timestamptz 'infinity') > previous_as_of.as_of_at
+        )
+),
+{% endif %}
+
+cycles as (
     select cycle_id, conversation_id, opened_at, resolved_at from {{ ref('int_cycles_opened') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 attributes as (
     select cycle_id, team_id from {{ ref('int_cycles_attributed') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 waits as (
     select * from {{ ref('int_backlog_waits') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 status_changes as (
     select conversation_id, status, changed_at
     from {{ ref('stg_inbox__status_changes') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 assignments as (
     select conversation_id, agent_id, team_id, assigned_at
     from {{ ref('stg_inbox__assignments') }}
+    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
 ),
 
 snapshots as (
@@ -169,16 +210,22 @@ segments as (
 final as (
     select
         segments.cycle_id,
+        cycles.conversation_id,
         segments.segment_start_at,
         segments.segment_end_at,
         coalesce(segments.assigned_team_id, attributes.team_id, 'unassigned') as team_id,
         coalesce(segments.agent_id, 'unassigned') as agent_id,
         segments.status,
         segments.age_bucket,
-        segments.is_unattended
+        segments.is_unattended,
+        as_of.as_of_at,
+        {{ source_seq() }} as source_seq
     from segments
+    inner join cycles
+        on segments.cycle_id = cycles.cycle_id
     left join attributes
         on segments.cycle_id = attributes.cycle_id
+    cross join as_of
 )
 
 select * from final
