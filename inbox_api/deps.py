@@ -32,14 +32,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 _bearer = HTTPBearer(auto_error=False, description="A Bandeja token: `Bearer bdj_...`")
 
 
-def current_actor(
-    request: Request,
-    inbox: InboxDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
-    token = credentials.credentials
+def authenticate(request: Request, token: str) -> Actor | None:
+    """The active user a bearer token belongs to, or None (API and web inbox alike)."""
+    inbox: Inbox = request.app.state.inbox
     rows = (
         inbox.store.reader()
         .execute(
@@ -59,7 +54,19 @@ def current_actor(
                 method=request.method,
                 path=request.url.path,
             )
-    raise Unauthorized("invalid or revoked token")
+    return None
+
+
+def current_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    actor = authenticate(request, credentials.credentials)
+    if actor is None:
+        raise Unauthorized("invalid or revoked token")
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -21,12 +21,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
+from inbox_api.deps import authenticate
 from inbox_api.domain import Actor, Inbox
 from inbox_api.errors import Forbidden, InboxError, Invalid, NotFound
 from inbox_api.routes.conversations import get_conversation, send_reply
 from inbox_api.routes.queue import live_queue
 from inbox_api.schemas import ReplyIn, TagIn, TemplateRef
-from inbox_api.security import TOKEN_PREFIX_LEN
 from inbox_api.web.i18n import LANGUAGES, translator
 
 HERE = Path(__file__).parent
@@ -41,29 +41,9 @@ class _SignIn(Exception):
 
 
 def _actor_for(request: Request, token: str | None) -> Actor | None:
-    if not token:
-        return None
-    inbox: Inbox = request.app.state.inbox
-    rows = (
-        inbox.store.reader()
-        .execute(
-            "select user_id, role, teams, token_hash from users "
-            "where token_prefix = ? and active and token_hash is not null",
-            [token[:TOKEN_PREFIX_LEN]],
-        )
-        .fetchall()
-    )
-    for user_id, role, teams, token_hash in rows:
-        if role != "analyst" and request.app.state.tokens.verify(token, token_hash):
-            return Actor(
-                user_id=user_id,
-                role=role,
-                teams=tuple(teams),
-                client_ip=request.client.host if request.client else None,
-                method=request.method,
-                path=request.url.path,
-            )
-    return None
+    """Analysts read the feed only: the web inbox has nothing for them."""
+    actor = authenticate(request, token) if token else None
+    return actor if actor is not None and actor.role != "analyst" else None
 
 
 def _csrf(token: str) -> str:

@@ -11,6 +11,8 @@ from typing import Any
 
 import polars as pl
 
+from inbox_api.imports import ACTOR_KINDS, CONVERSATION_EVENTS
+
 IMPORT_COLUMNS = (
     "event_id",
     "event_type",
@@ -36,9 +38,6 @@ IMPORT_SCHEMA: dict[str, pl.DataType] = {
     "payload": pl.String(),
 }
 
-ACTOR_KINDS = frozenset(
-    {"customer", "agent", "bot", "automation", "sla", "system", "campaign", "import"}
-)
 
 # Payload keys per event type (docs/events.md); `required` must be present, the rest may be.
 PAYLOAD_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -114,23 +113,9 @@ ENUMS: dict[tuple[str, str], frozenset[Any]] = {
     ("conversion", "source"): frozenset({"agent", "api", "crm", "import"}),
 }
 
-# Event types that are about one conversation and must carry inbox, conversation and contact.
-CONVERSATION_TYPES = frozenset(
-    {
-        "message",
-        "message_status",
-        "assignment",
-        "handoff",
-        "status_change",
-        "topic",
-        "tag",
-        "note",
-        "escalation",
-        "survey_sent",
-        "survey_answer",
-        "lead",
-    }
-)
+# Event types that are about one conversation and must carry inbox, conversation and contact:
+# the importer's own list, so what the simulator writes is what the API accepts.
+CONVERSATION_TYPES = CONVERSATION_EVENTS
 
 
 def parse_instant(value: Any) -> dt.datetime | None:
