@@ -425,8 +425,19 @@ class Tx:
             staged_events = pa.Table.from_pylist(batch.events, schema=EVENT_SCHEMA)  # noqa: F841
             con.execute(f"insert into events select {', '.join(EVENT_COLUMNS)} from staged_events")
         absent = self.store._absent_conversations
+        committed = self.store._conversation
+
+        def tags_changed(conversation: Conversation) -> bool:
+            before = committed(conversation.conversation_id)
+            return before is None or before.tags != conversation.tags
+
         _upsert(
-            con, "conversations", CONVERSATION_COLUMNS, batch.conversations, absent.__contains__
+            con,
+            "conversations",
+            CONVERSATION_COLUMNS,
+            batch.conversations,
+            absent.__contains__,
+            list_changed=tags_changed,
         )
         _upsert(con, "contacts", CONTACT_COLUMNS, batch.contacts, _is_none(self._seen_contacts))
         _upsert(
@@ -449,19 +460,53 @@ def _upsert(
     columns: list[str],
     rows: dict[str, Any],
     is_new: Callable[[str], bool],
+    *,
+    list_changed: Callable[[Any], bool] | None = None,
 ) -> None:
-    """Plain inserts for rows known to be new (cheaper), insert-or-replace for the others."""
+    """Plain inserts for new rows, in-place updates for the others.
+
+    Rows the batch's prefetch saw missing are new; the rest are checked with one indexed lookup.
+
+    DuckDB's insert-or-replace deletes and re-inserts the row and its index entry; an UPDATE of
+    the non-key columns costs about half. List columns are the dearest to update, so a table that
+    has one (conversation tags) names, through `list_changed`, the rows whose list moved.
+    """
     if not rows:
         return
+    key = columns[0]
+    maybe = [row_key for row_key in rows if not is_new(row_key)]
+    existing: set[str] = set()
+    for start in range(0, len(maybe), _LOOKUP_CHUNK):
+        chunk = maybe[start : start + _LOOKUP_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        found = con.execute(f"select {key} from {table} where {key} in ({marks})", chunk)
+        existing.update(row[0] for row in found.fetchall())
     new, other = [], []
-    for key, row in rows.items():
-        (new if is_new(key) else other).append(row)
+    for row_key, row in rows.items():
+        (other if row_key in existing else new).append(row)
     names = ", ".join(columns)
-    for verb, group in (("insert", new), ("insert or replace", other)):
-        if group:
-            data = {column: [getattr(row, column) for row in group] for column in columns}
-            staged = pa.table(data)  # noqa: F841 (read by the SQL below)
-            con.execute(f"{verb} into {table} ({names}) select {names} from staged")
+    if new:
+        staged = _arrow(new, columns)
+        con.execute(f"insert into {table} ({names}) select {names} from staged")
+    if not other:
+        return
+    values = columns[1:]
+    lists = {"tags"} if list_changed is not None else set()
+    scalars = [column for column in values if column not in lists]
+    staged = _arrow(other, [key, *scalars])
+    assignments = ", ".join(f"{column} = staged.{column}" for column in scalars)
+    con.execute(f"update {table} set {assignments} from staged where {table}.{key} = staged.{key}")
+    moved = [row for row in other if list_changed is not None and list_changed(row)]
+    if moved:
+        staged = _arrow(moved, [key, *lists])  # noqa: F841
+        assignments = ", ".join(f"{column} = staged.{column}" for column in sorted(lists))
+        con.execute(
+            f"update {table} set {assignments} from staged where {table}.{key} = staged.{key}"
+        )
+
+
+def _arrow(rows: list[Any], columns: list[str]) -> pa.Table:
+    return pa.table({column: [getattr(row, column) for row in rows] for column in columns})
 
 
 def _json_default(value: Any) -> Any:
