@@ -14,8 +14,12 @@ from inbox_api.store.writer import EVENT_COLUMNS
 
 router = APIRouter(prefix="/v1/feed", tags=["feed"])
 PARQUET = "application/vnd.apache.parquet"
+# A window on seq, not `seq > after ... limit n`: DuckDB would sort everything after the cursor
+# for every page (4 s a page at the start of 25 M events). Seqs are dense, so the window is one
+# page, and min/max row-group statistics let the scan skip straight to it.
 _FEED_SQL = (
-    f"select {', '.join(EVENT_COLUMNS)} from events where seq > $after order by seq limit $limit"
+    f"select {', '.join(EVENT_COLUMNS)} from events "
+    "where seq > $after and seq <= $upper order by seq"
 )
 
 
@@ -34,9 +38,14 @@ def feed_events(
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
     last_committed = inbox.store.last_seq
-    table = inbox.store.reader().sql(_FEED_SQL, params={"after": after, "limit": limit})
+    upper = after + limit
+    table = inbox.store.reader().sql(_FEED_SQL, params={"after": after, "upper": upper})
     table = table.to_arrow_table()
-    next_after = table.column("seq")[-1].as_py() if table.num_rows else after
+    if upper <= last_committed:
+        # Every seq up to last_committed was visible when the query ran: the window is complete.
+        next_after = upper
+    else:
+        next_after = table.column("seq")[-1].as_py() if table.num_rows else after
     headers = {
         "X-Next-After": str(next_after),
         "X-Has-More": "true" if next_after < last_committed else "false",
