@@ -40,8 +40,13 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+BENCH_WORK ?= /tmp/bandeja-pipeline-bench
+# Webhook ingest + feed export, then the pipeline on 10M messages, then every dashboard page
+# on the serving snapshot that run leaves (about 30 minutes in all on 2 cores).
 bench: install
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.pipeline_bench --work $(BENCH_WORK) --keep
+	$(BIN)/python -m bench.dashboard_bench --serving $(BENCH_WORK)/data/serving/analytics.duckdb
 
 clean:
 	rm -rf $(VENV) data/*.duckdb data/*.wal data/serving data/reports dbt_project/target dbt_project/logs
