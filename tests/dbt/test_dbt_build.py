@@ -218,17 +218,22 @@ def test_rerun_is_identical(built: Path, tmp_path: Path) -> None:
 
 
 def test_incremental_equals_full_refresh(tmp_path: Path) -> None:
-    incremental = tmp_path / "incremental.duckdb"
-    write_fixture_warehouse(incremental)
-    dbt_build(incremental, tmp_path / "a")
+    # The last event of the first build: a cycle opened on Sunday night, after every backlog
+    # snapshot up to that as_of; only Monday's snapshots (next build) see it waiting.
     events = build_events()
-    more = late_events(max(row["seq"] for row in events) + 1)
+    sunday = EventLog(next_seq=max(row["seq"] for row in events) + 1)
+    sunday.customer("c22", local("2026-12-27 20:00"))
+    events += sunday.rows
+    incremental = tmp_path / "incremental.duckdb"
+    write_fixture_warehouse(incremental, events)
+    dbt_build(incremental, tmp_path / "a")
+    more = late_events(sunday.next_seq)
     redelivered = {**events[-1], "seq": more[-1]["seq"] + 1}
     append_events(incremental, [*more, redelivered])
     dbt_build(incremental, tmp_path / "a")
 
     full = tmp_path / "full.duckdb"
-    write_fixture_warehouse(full, [*build_events(), *more, redelivered])
+    write_fixture_warehouse(full, [*events, *more, redelivered])
     dbt_build(full, tmp_path / "b", "--full-refresh")
 
     assert snapshot(incremental) == snapshot(full)
@@ -240,4 +245,30 @@ def test_incremental_equals_full_refresh(tmp_path: Path) -> None:
     assert cycle(incremental, "c13:1", "is_lead, converted_at is not null") == (True, True)
     assert cycle(incremental, "c05:1", "is_lead, converted_at") == (True, None)
     assert cycle(incremental, "c21:1", "converted_at is not null") == (True,)
+    # as_of moved past Monday's opening: new snapshots count c22's untouched open cycle
+    assert (
+        query(
+            incremental,
+            "select sum(conversation_count) from fct_backlog_snapshots "
+            "where snapshot_at = timestamptz '2026-12-28 15:00:00+00'",
+        )[0][0]
+        >= 1
+    )
     shutil.rmtree(tmp_path / "a", ignore_errors=True)
+
+
+def test_benchmark_floor_query_agrees_with_fct_cycles(built: Path) -> None:
+    """`bench/floor.sql`, the benchmark's hand-written floor, computes the same FRT and SLA status
+    per cycle as the pipeline on every edge case of the fixture."""
+    floor_sql = (REPO / "bench" / "floor.sql").read_text()
+    columns = "conversation_id, opened_at, frt_seconds, frt_business_seconds, sla_status"
+    con = duckdb.connect(str(built), read_only=True)
+    try:
+        as_of = con.execute("select max(occurred_at) from raw.inbox_events").fetchall()[0][0]
+        floor = con.execute(
+            f"select {columns} from ({floor_sql}) order by all", {"as_of": as_of}
+        ).fetchall()
+        pipeline = con.execute(f"select {columns} from fct_cycles order by all").fetchall()
+    finally:
+        con.close()
+    assert floor == pipeline

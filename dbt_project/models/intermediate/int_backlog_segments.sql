@@ -40,29 +40,29 @@ scope as (
 
 cycles as (
     select cycle_id, conversation_id, opened_at, resolved_at from {{ ref('int_cycles_opened') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 attributes as (
     select cycle_id, team_id from {{ ref('int_cycles_attributed') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 waits as (
     select * from {{ ref('int_backlog_waits') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 status_changes as (
     select conversation_id, status, changed_at
     from {{ ref('stg_inbox__status_changes') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 assignments as (
     select conversation_id, agent_id, team_id, assigned_at
     from {{ ref('stg_inbox__assignments') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 snapshots as (

@@ -18,21 +18,21 @@ scope as (
 
 cycles as (
     select * from {{ ref('int_cycles_opened') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 team_events as (
     select conversation_id, team_id, {{ timeline_key('occurred_at', 'seq') }} as timeline_key
     from {{ ref('stg_inbox__assignments') }}
-    where team_id is not null {% if is_incremental() %} and conversation_id in (select conversation_id from scope) {% endif %}
+    where team_id is not null {{ in_scope('and') }}
     union all
     select conversation_id, team_id, {{ timeline_key('occurred_at', 'seq') }} as timeline_key
     from {{ ref('stg_inbox__handoffs') }}
-    where team_id is not null {% if is_incremental() %} and conversation_id in (select conversation_id from scope) {% endif %}
+    where team_id is not null {{ in_scope('and') }}
     union all
     select conversation_id, team_id, {{ timeline_key('occurred_at', 'seq') }} as timeline_key
     from {{ ref('stg_inbox__topics') }}
-    where team_id is not null {% if is_incremental() %} and conversation_id in (select conversation_id from scope) {% endif %}
+    where team_id is not null {{ in_scope('and') }}
 ),
 
 cycle_ends as (
@@ -59,7 +59,7 @@ teams as (
 
 scoped_topics as (
     select * from {{ ref('stg_inbox__topics') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 topics as (
@@ -75,7 +75,7 @@ cycle_topics as (
 
 scoped_tags as (
     select * from {{ ref('stg_inbox__tags') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 tags as (
@@ -98,7 +98,7 @@ cycle_tags as (
 
 scoped_escalations as (
     select * from {{ ref('stg_inbox__escalations') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 escalations as (
@@ -117,7 +117,7 @@ cycle_escalations as (
 
 surveys as (
     select * from {{ ref('int_surveys_answered') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 cycle_surveys as (
@@ -135,7 +135,7 @@ cycle_surveys as (
 leads as (
     select cycle_id, bool_or(true) as is_lead, min(converted_at) as converted_at
     from {{ ref('int_leads_converted') }}
-    where cycle_id is not null {% if is_incremental() %} and conversation_id in (select conversation_id from scope) {% endif %}
+    where cycle_id is not null {{ in_scope('and') }}
     group by cycle_id
 ),
 

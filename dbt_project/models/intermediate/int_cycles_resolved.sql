@@ -18,12 +18,12 @@ scope as (
 
 cycles as (
     select * from {{ ref('int_cycles_opened') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 responded as (
     select * from {{ ref('int_cycles_responded') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 assignments as (
@@ -32,7 +32,7 @@ assignments as (
         agent_id,
         {{ timeline_key('occurred_at', 'seq') }} as timeline_key
     from {{ ref('stg_inbox__assignments') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 resolved as (

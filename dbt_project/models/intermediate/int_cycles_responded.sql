@@ -18,18 +18,18 @@ scope as (
 
 cycles as (
     select * from {{ ref('int_cycles_opened') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 messages as (
     select * from {{ ref('int_messages_cycled') }}
     where cycle_id is not null
-    {% if is_incremental() %} and conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('and') }}
 ),
 
 scoped_handoffs as (
     select * from {{ ref('stg_inbox__handoffs') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 handoffs as (

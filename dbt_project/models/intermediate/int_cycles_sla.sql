@@ -36,12 +36,12 @@ scope as (
 
 cycles as (
     select * from {{ ref('int_cycles_opened') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 responded as (
     select * from {{ ref('int_cycles_responded') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 assignments as (
@@ -51,7 +51,7 @@ assignments as (
         team_id,
         {{ timeline_key('assigned_at', 'seq') }} as timeline_key
     from {{ ref('stg_inbox__assignments') }}
-    {% if is_incremental() %} where conversation_id in (select conversation_id from scope) {% endif %}
+    {{ in_scope('where') }}
 ),
 
 targeted as (

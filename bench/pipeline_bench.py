@@ -1,0 +1,382 @@
+"""`python -m bench.pipeline_bench`: the metrics pipeline on the simulator's bulk data set.
+
+In one run, side by side, each with wall time and peak memory (RSS of the process tree, DuckDB
+included):
+
+- full: the whole pipeline (feed pull over HTTP + calendar, dbt build, publish) on an empty
+  warehouse, with a per-step breakdown;
+- floor: one hand-written DuckDB query (`bench/floor.sql`) computing FRT and SLA status per cycle
+  from the same raw events in the warehouse;
+- incremental: the pipeline again after one more day of events was appended to the inbox.
+
+With `--ingest preload` the base events are copied into the warehouse before the full run (its
+pull then finds only the API's own start-up events) and the feed's HTTP rate is measured with
+probes at three cursors instead; the incremental run always pulls its day over HTTP.
+
+The inbox fixture is built without the HTTP import (25 M events at ~5 k/s would take hours): the
+simulator's Parquet is loaded straight into the API's `events` table (its own schema, seq numbers
+in time order); the state tables (conversations, message state) are not rebuilt, because the
+pipeline reads nothing but the feed. The real API then serves the feed over HTTP. Each timed step
+runs in a fresh child process so one step's memory does not count against the next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bench.memory import PeakSampler
+from bench.server import ADMIN_TOKEN, Server
+from ingest.feed import MAX_PAGE_SIZE, PARQUET_MEDIA_TYPE
+
+FLOOR_SQL = Path(__file__).with_name("floor.sql")
+# The simulator's clock stops here; the last local day (Mexico City) is the "one more day".
+DATASET_END = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)
+DAY_CUTOFF = DATASET_END - dt.timedelta(days=1)
+SEED = 7
+TELEMETRY_OFF = {
+    "DAGSTER_DISABLE_TELEMETRY": "1",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+}
+# Dagster's console log: '... - <step> - STEP_SUCCESS - Finished execution of step "<step>" in 2s.'
+_STEP_SUCCESS = re.compile(r" - (\S+) - STEP_SUCCESS - Finished execution of step \S+ in (.+)\.$")
+_DURATION_PART = re.compile(r"([\d.]+)(ms|s|m|h)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def write_dataset(parquet_dir: Path, messages: int) -> dict[str, Any]:
+    """The simulator's bulk Parquet for `messages` (reused when already written)."""
+    from ingest.simulator.bulk import write_bulk
+
+    marker = parquet_dir / "stats.json"
+    if marker.exists():
+        return json.loads(marker.read_text())
+    shutil.rmtree(parquet_dir, ignore_errors=True)
+    stats = write_bulk(parquet_dir, messages, SEED, end=DATASET_END)
+    info = {
+        "messages": stats.messages,
+        "cycles": stats.cycles,
+        "events": stats.events,
+        "seconds": round(stats.seconds, 1),
+    }
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def load_events(inbox_db: Path, parquet_dir: Path, start: dt.datetime, end: dt.datetime) -> int:
+    """Append the simulator's events with `start <= occurred_at < end` to the inbox's `events`
+    table, numbered after the last seq in (occurred_at, event_id) order. The API must not be
+    running: DuckDB allows one writer per file."""
+    from inbox_api.store.schema import migrate
+
+    with duckdb.connect(str(inbox_db)) as con:
+        migrate(con)
+        con.execute(
+            """
+            insert into events
+            select
+                (select coalesce(max(seq), 0) from events)
+                    + row_number() over (order by occurred_at, event_id) as seq,
+                event_id, event_type, occurred_at, now() as recorded_at, inbox_id,
+                conversation_id, contact_id, actor_kind, actor_id, payload
+            from read_parquet($glob)
+            where occurred_at >= $start and occurred_at < $end
+            """,
+            {"glob": str(parquet_dir / "events-*.parquet"), "start": start, "end": end},
+        )
+        return int(con.execute("select count(*) from events").fetchall()[0][0])
+
+
+def preload_warehouse(warehouse_db: Path, inbox_db: Path) -> int:
+    """Copy the inbox's events into the warehouse's `raw.inbox_events` (what a feed pull would
+    land, same columns and seq), so the pipeline's pull resumes after them. Returns the count."""
+    from ingest.feed import ensure_raw_tables
+
+    with duckdb.connect(str(warehouse_db)) as con:
+        ensure_raw_tables(con)
+        con.execute("ATTACH $1 AS inbox (READ_ONLY)", [str(inbox_db)])
+        con.execute(
+            "INSERT INTO raw.inbox_events SELECT seq, event_id, event_type, occurred_at, "
+            "recorded_at, inbox_id, conversation_id, contact_id, actor_kind, actor_id, payload "
+            "FROM inbox.events ORDER BY seq"
+        )
+        return int(con.execute("SELECT count(*) FROM raw.inbox_events").fetchall()[0][0])
+
+
+def probe_feed(url: str, total: int, pages: int = 3) -> list[dict[str, Any]]:
+    """Seconds per 50 000-event Parquet page of the real feed at a few cursors (start, middle,
+    near the end): the HTTP pull rate the production ingest gets on this data set."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Accept": PARQUET_MEDIA_TYPE}
+    probes = []
+    with httpx.Client(base_url=url, timeout=600.0) as client:
+        for after in (0, total // 2, max(0, total - pages * MAX_PAGE_SIZE)):
+            started = time.monotonic()
+            cursor = after
+            for _ in range(pages):
+                response = client.get(
+                    "/v1/feed/events",
+                    params={"after": cursor, "limit": MAX_PAGE_SIZE},
+                    headers=headers,
+                )
+                response.raise_for_status()
+                cursor = int(response.headers["X-Next-After"])
+            seconds = (time.monotonic() - started) / pages
+            probes.append(
+                {
+                    "after": after,
+                    "seconds_per_page": round(seconds, 2),
+                    "events_per_second": round(MAX_PAGE_SIZE / seconds),
+                }
+            )
+    return probes
+
+
+def _child_env(data_dir: Path, api_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        **TELEMETRY_OFF,
+        "BANDEJA_ENV": "test",
+        "BANDEJA_DATA_DIR": str(data_dir),
+        "BANDEJA_API_URL": api_url,
+        "BANDEJA_FEED_TOKEN": ADMIN_TOKEN,
+    }
+
+
+def timed_child(args: list[str], env: dict[str, str], log: Path) -> dict[str, Any]:
+    """Run `python -m bench.pipeline_bench --child ...` with its output in `log`; its JSON result
+    with the process's wall time and peak RSS (the whole tree: dbt runs in a subprocess)."""
+    result_file = log.with_suffix(".json")
+    result_file.unlink(missing_ok=True)
+    started = time.monotonic()
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.pipeline_bench",
+                "--child",
+                *args,
+                "--result",
+                str(result_file),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        with PeakSampler(process.pid) as sampler:
+            process.wait()
+    if process.returncode != 0:
+        raise RuntimeError(f"child {args} failed ({process.returncode}); see {log}")
+    result = json.loads(result_file.read_text())
+    result["process_seconds"] = round(time.monotonic() - started, 2)
+    result["peak_rss_mib"] = round(sampler.peak_mib)
+    return result
+
+
+def step_seconds(log_text: str) -> dict[str, float]:
+    """Seconds per Dagster step, from the console log's STEP_SUCCESS lines."""
+    seconds: dict[str, float] = {}
+    for line in log_text.splitlines():
+        match = _STEP_SUCCESS.search(line)
+        if match:
+            parts = _DURATION_PART.findall(match.group(2))
+            seconds[match.group(1)] = round(
+                sum(float(value) * _UNIT_SECONDS[unit] for value, unit in parts), 2
+            )
+    return seconds
+
+
+def child_pipeline(as_of: str) -> dict[str, Any]:
+    """One pipeline run in this process (the production entry point), Dagster's log verbose so
+    the parent can read each step's times."""
+    from inbox_api.settings import Settings
+    from pipelines.runner import run_pipeline
+
+    started = time.monotonic()
+    summary = run_pipeline(Settings(), dt.datetime.fromisoformat(as_of), verbose=True)
+    return {
+        "seconds": round(time.monotonic() - started, 2),
+        "events_new": summary.events_new,
+        "models_built": summary.models_built,
+        "tests_failed": summary.tests_failed,
+        "checks_failed": summary.checks_failed,
+    }
+
+
+def child_floor(warehouse_db: str, as_of: str) -> dict[str, Any]:
+    """The floor query, materialised in a temp table, with its SLA status counts."""
+    sql = FLOOR_SQL.read_text()
+    started = time.monotonic()
+    with duckdb.connect(warehouse_db, read_only=True) as con:
+        con.execute(
+            f"create temp table floor_cycles as {sql}", {"as_of": dt.datetime.fromisoformat(as_of)}
+        )
+        seconds = time.monotonic() - started
+        counts = dict(
+            con.execute("select sla_status, count(*) from floor_cycles group by 1").fetchall()
+        )
+        frt = con.execute(
+            "select median(frt_seconds), median(frt_business_seconds) from floor_cycles"
+        ).fetchall()[0]
+    return {
+        "seconds": round(seconds, 2),
+        "cycles": sum(counts.values()),
+        "sla_status": counts,
+        "frt_median": frt[0],
+        "frt_business_median": frt[1],
+    }
+
+
+def serving_counts(serving_db: Path) -> dict[str, Any]:
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        counts = dict(
+            con.execute("select sla_status, count(*) from fct_cycles group by 1").fetchall()
+        )
+        frt = con.execute(
+            "select median(frt_seconds), median(frt_business_seconds) from fct_cycles"
+        ).fetchall()[0]
+    return {
+        "cycles": sum(counts.values()),
+        "sla_status": counts,
+        "frt_median": frt[0],
+        "frt_business_median": frt[1],
+    }
+
+
+def wait_for_quiet_machine(poll: float = 5.0) -> None:
+    """Another benchmark (webhook load generator) shares these 2 cores: wait until it is done."""
+    while subprocess.run(["pgrep", "-f", "bench.loadgen"], capture_output=True).returncode == 0:
+        print("waiting for bench.loadgen to finish ...", file=sys.stderr)
+        time.sleep(poll)
+
+
+def run(work: Path, messages: int, keep: bool, ingest: str) -> dict[str, Any]:
+    parquet_dir = work / f"parquet-{messages}"
+    data_dir = work / "data"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    inbox_db = data_dir / "inbox.duckdb"
+    report: dict[str, Any] = {"dataset": write_dataset(parquet_dir, messages)}
+    started = time.monotonic()
+    report["inbox_events_base"] = load_events(
+        inbox_db, parquet_dir, dt.datetime(1970, 1, 1, tzinfo=dt.UTC), DAY_CUTOFF
+    )
+    report["fixture_seconds"] = round(time.monotonic() - started, 1)
+    report["ingest_mode"] = ingest
+    if ingest == "preload":
+        started = time.monotonic()
+        report["preloaded_events"] = preload_warehouse(data_dir / "warehouse.duckdb", inbox_db)
+        report["preload_seconds"] = round(time.monotonic() - started, 1)
+    as_of_base = DAY_CUTOFF.isoformat()
+    as_of_next = DATASET_END.isoformat()
+    server = Server(data_dir).start(timeout=300)
+    try:
+        env = _child_env(data_dir, server.url)
+        wait_for_quiet_machine()
+        log = work / "full.log"
+        report["full"] = timed_child(["pipeline", "--as-of", as_of_base], env, log)
+        report["full"]["steps"] = step_seconds(log.read_text())
+        wait_for_quiet_machine()
+        report["floor"] = timed_child(
+            ["floor", "--warehouse", str(data_dir / "warehouse.duckdb"), "--as-of", as_of_base],
+            env,
+            work / "floor.log",
+        )
+        report["pipeline_counts"] = serving_counts(data_dir / "serving" / "analytics.duckdb")
+        wait_for_quiet_machine()
+        report["feed_probe"] = probe_feed(server.url, report["inbox_events_base"])
+    finally:
+        server.stop()
+    report["inbox_events_next_day"] = load_events(inbox_db, parquet_dir, DAY_CUTOFF, DATASET_END)
+    server = Server(data_dir).start(timeout=300)
+    try:
+        env = _child_env(data_dir, server.url)
+        wait_for_quiet_machine()
+        log = work / "incremental.log"
+        report["incremental"] = timed_child(["pipeline", "--as-of", as_of_next], env, log)
+        report["incremental"]["steps"] = step_seconds(log.read_text())
+    finally:
+        server.stop()
+    report["serving_db"] = str(data_dir / "serving" / "analytics.duckdb")
+    if not keep:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return report
+
+
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    full, floor, inc = report["full"], report["floor"], report["incremental"]
+    dbt_publish = sum(
+        seconds
+        for step, seconds in full["steps"].items()
+        if step not in ("raw_inbox_events", "raw_inbox_events_feed_matches_warehouse")
+    )
+    ingest = full["steps"].get("raw_inbox_events", 0.0)
+    ratio = full["seconds"] / floor["seconds"]
+    return [
+        f"data set: {report['dataset']}",
+        f"floor:        {floor['seconds']:8.1f} s  peak {floor['peak_rss_mib']:6} MiB",
+        f"full:         {full['seconds']:8.1f} s  peak {full['peak_rss_mib']:6} MiB  "
+        f"({ratio:.1f}x floor; steps {full['steps']})",
+        f"  without ingest: {full['seconds'] - ingest:8.1f} s "
+        f"({(full['seconds'] - ingest) / floor['seconds']:.1f}x floor; "
+        f"steps after ingest sum {dbt_publish:.0f} s)",
+        f"incremental:  {inc['seconds']:8.1f} s  peak {inc['peak_rss_mib']:6} MiB  "
+        f"(steps {inc['steps']})",
+        f"ingest: {report['ingest_mode']}; preload {report.get('preload_seconds')} s for "
+        f"{report.get('preloaded_events')} events; feed probe {report['feed_probe']}",
+        f"floor counts:    {floor['sla_status']}",
+        f"pipeline counts: {report['pipeline_counts']['sla_status']}",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10_000_000)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bandeja-pipeline-bench"))
+    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--keep", action="store_true", help="keep the warehouse and serving DB")
+    parser.add_argument(
+        "--ingest",
+        choices=["http", "preload"],
+        default="http",
+        help="http: the full run pulls every event over the feed (slow: the feed rescans the "
+        "events after its cursor for each page); preload: copy the base events into the warehouse "
+        "first and time the feed with probes; the incremental run always pulls over HTTP",
+    )
+    parser.add_argument("--child", choices=["pipeline", "floor"], help=argparse.SUPPRESS)
+    parser.add_argument("--as-of", help=argparse.SUPPRESS)
+    parser.add_argument("--warehouse", help=argparse.SUPPRESS)
+    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        if args.child == "pipeline":
+            result = child_pipeline(args.as_of)
+        else:
+            result = child_floor(args.warehouse, args.as_of)
+        args.result.write_text(json.dumps(result, default=str))
+        return 0
+    if args.messages < 1000:
+        parser.error("--messages must be at least 1000")
+    report = run(args.work, args.messages, args.keep, args.ingest)
+    for line in summary_lines(report):
+        print(line)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,43 @@
+{% macro source_seq() -%}
+{#- The last feed seq this build sees: stored on every row an incremental cycle model writes, so
+    its next run knows which events are new (seq greater than the stored maximum). -#}
+(select coalesce(max(seq), 0) from {{ ref('stg_inbox__event_keys') }})
+{%- endmacro %}
+
+{% macro touched_conversations(with_contacts=true) -%}
+{#- The conversations whose cycle rows may change since this model was last built: every
+    conversation with an event of a higher seq than the model's stored `source_seq` (late and
+    out-of-order events included). With `with_contacts`, also every conversation of a contact with
+    a new lead or conversion: a conversion credits the contact's latest earlier lead, whichever
+    conversation holds it. Use only inside `is_incremental()`. -#}
+(
+    with new_events as (
+        select conversation_id, contact_id, event_type
+        from {{ ref('stg_inbox__event_keys') }}
+        where seq > (select coalesce(max(source_seq), -1) from {{ this }})
+    )
+    select conversation_id from new_events where conversation_id is not null
+    {% if with_contacts %}
+    union
+    select cycles.conversation_id
+    from {{ ref('int_cycles_opened') }} as cycles
+    where cycles.contact_id in (
+        select contact_id from new_events
+        where event_type in ('lead', 'conversion') and contact_id is not null
+        union
+        select lead_cycles.contact_id
+        from {{ ref('int_cycles_opened') }} as lead_cycles
+        inner join new_events
+            on lead_cycles.conversation_id = new_events.conversation_id
+        where new_events.event_type = 'lead'
+    )
+    {% endif %}
+)
+{%- endmacro %}
+
+{% macro in_scope(keyword='and') -%}
+{#- In an incremental run, restrict a CTE to the conversations of the model's `scope` CTE. -#}
+{%- if is_incremental() -%}
+{{ keyword }} conversation_id in (select conversation_id from scope)
+{%- endif -%}
+{%- endmacro %}
