@@ -1,25 +1,6 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail'
-    )
-}}
-{#- Appends only events with a higher seq than any stored, skipping stored event ids (a
-    redelivery is still counted once), so readers never re-parse the whole feed. -#}
-with source as (
-    select * from {{ source('inbox', 'inbox_events') }}
-    where event_type = 'conversion'
-    {% if is_incremental() %}
-        and seq > (select coalesce(max(seq), -1) from {{ this }})
-        and event_id not in (select event_id from {{ this }})
-    {% endif %}
-),
-
-deduplicated as (
-    -- a redelivered event keeps its first committed copy
-    select * from source
-    qualify row_number() over (partition by event_id order by seq) = 1
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+with deduplicated as (
+    {{ new_inbox_events('conversion') }}
 ),
 
 renamed as (
