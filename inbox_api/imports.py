@@ -22,28 +22,6 @@ from inbox_api.store.state import Contact, Conversation, MessageState
 from inbox_api.store.writer import Tx
 
 MAX_BATCH = 50_000
-EVENT_TYPES = frozenset(
-    {
-        "message",
-        "message_status",
-        "assignment",
-        "handoff",
-        "status_change",
-        "topic",
-        "tag",
-        "note",
-        "escalation",
-        "survey_sent",
-        "survey_answer",
-        "lead",
-        "conversion",
-        "contact",
-        "agent",
-        "team",
-        "audit",
-        "channel_update",
-    }
-)
 ACTOR_KINDS = frozenset(
     {"customer", "agent", "bot", "automation", "sla", "system", "campaign", "import"}
 )
@@ -63,6 +41,15 @@ CONVERSATION_EVENTS = frozenset(
         "lead",
     }
 )
+# Every type of docs/events.md: the conversation events plus those about no one conversation.
+EVENT_TYPES = CONVERSATION_EVENTS | {
+    "conversion",
+    "contact",
+    "agent",
+    "team",
+    "audit",
+    "channel_update",
+}
 # Payload keys each type must carry, with the allowed values where the set is closed.
 REQUIRED: dict[str, dict[str, frozenset[str] | None]] = {
     "message": {

@@ -19,27 +19,11 @@ from dbt_fixture_warehouse import (
     write_fixture_warehouse,
 )
 
+from pipelines.defs.publish import SERVING_TABLES
+
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = REPO / "dbt_project"
 DBT = Path(sys.executable).with_name("dbt")
-SERVING_MODELS = (
-    "fct_messages",
-    "fct_cycles",
-    "fct_backlog_snapshots",
-    "fct_escalations",
-    "fct_csat_responses",
-    "fct_leads",
-    "dim_agents",
-    "dim_teams",
-    "dim_contacts",
-    "dim_business_intervals",
-    "rpt_kpis_daily",
-    "rpt_kpis_weekly",
-    "rpt_sla_breaches",
-    "rpt_hourly_heatmap",
-    "rpt_contact_reasons",
-    "rpt_conversion_cohorts",
-)
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +61,7 @@ def snapshot(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
     try:
         return {
             model: con.execute(f"select * from main.{model} order by all").fetchall()
-            for model in SERVING_MODELS
+            for model in SERVING_TABLES
         }
     finally:
         con.close()
