@@ -20,7 +20,13 @@ from pipelines.defs import reports
 from pipelines.defs.dbt import bandeja_dbt_models, dbt_build_args, dbt_vars
 from pipelines.defs.ingest import RAW_BUSINESS_INTERVALS, RAW_INBOX_EVENTS, compare_feed_counts
 from pipelines.defs.reports import previous_iso_week
-from pipelines.defs.resources import WAREHOUSE_POOL, WAREHOUSE_RUN_TAG, dbt_target, warehouse_lock
+from pipelines.defs.resources import (
+    DBT_TARGETS,
+    WAREHOUSE_POOL,
+    WAREHOUSE_RUN_TAG,
+    dbt_target,
+    warehouse_lock,
+)
 from pipelines.defs.schedules import interval_cron
 from pipelines.runner import run_weekly_report
 
@@ -60,8 +66,15 @@ def test_dbt_args_carry_the_business_config_and_as_of():
 
     args = dbt_build_args(config, as_of, target="dev")
 
-    assert args[:4] == ["build", "--target", "dev", "--vars"]
-    assert json.loads(args[4]) == {
+    assert args[:6] == [
+        "build",
+        "--target",
+        "dev",
+        "--exclude-resource-type",
+        "unit_test",
+        "--vars",
+    ]
+    assert json.loads(args[6]) == {
         "business_timezone": "America/Mexico_City",
         "sla_business_target_seconds": 120,
         "sla_offhours_target_seconds": 900,
@@ -155,3 +168,11 @@ def test_the_warehouse_lock_excludes_a_second_writer(tmp_path):
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
     with open(f"{warehouse}.lock", "a") as other:
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def test_every_dbt_target_is_a_profile_output():
+    profiles = yaml.safe_load((REPO / "dbt_project" / "profiles.yml").read_text())["bandeja"]
+    for target in set(DBT_TARGETS.values()):
+        output = profiles["outputs"][target]
+        assert output["type"] == "duckdb"
+        assert "BANDEJA_WAREHOUSE_DB" in output["path"]
