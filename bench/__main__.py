@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -63,11 +64,13 @@ def ingest(
         command += ["--acked-file", str(acked_file)]
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])
+        result["drain_s"] = _drain(server.url)
         stored = collections.Counter(
             key for key in message_ids(server.url) if key.startswith(f"msg:wamid.bench.{label}.")
         )
     acked = [f"msg:{line}" for line in acked_file.read_text().split()]
     result["label"] = label
+    result["apply_lag_ms"] = _apply_lag(data_dir / "inbox.duckdb")
     result["lost"] = sum(1 for key in acked if stored[key] == 0)
     result["duplicated"] = sum(1 for n in stored.values() if n > 1)
     result["stored"] = sum(stored.values())
@@ -79,6 +82,32 @@ def ingest(
         and result["completed_rate"] >= 0.99 * args.rate
     )
     return result
+
+
+def _drain(url: str, timeout: float = 300.0) -> float:
+    """Seconds from the end of the load until every acknowledged body is applied."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if httpx.get(f"{url}/health", timeout=10).json()["webhooks_pending"] == 0:
+            break
+        time.sleep(0.05)
+    return round(time.perf_counter() - start, 3)
+
+
+def _apply_lag(inbox_db: Path) -> dict[str, float]:
+    """Acknowledgement (journal commit) to applied (writer commit), per delivery, in ms."""
+    with duckdb.connect(str(inbox_db), read_only=True) as con:
+        row = con.execute(
+            """
+            select
+                quantile_cont(lag, 0.5), quantile_cont(lag, 0.99), max(lag), count(*)
+            from (
+                select epoch_ms(o.applied_at) - epoch_ms(r.received_at) as lag
+                from raw_webhooks as r join webhook_outcomes as o using (webhook_id)
+            )
+            """
+        ).fetchall()[0]
+    return {"p50": row[0], "p99": row[1], "max": row[2], "deliveries": row[3]}
 
 
 def _history_batch(start: int, size: int, at: dt.datetime) -> bytes:
@@ -163,14 +192,18 @@ def feed_export(data_dir: Path, args: argparse.Namespace) -> dict:
 
 def _table(results: dict[str, Any]) -> str:
     lines = [
-        "| scenario | sent | 200 | achieved/s | p50 ms | p99 ms | max ms | lost | dup | target |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| scenario | sent | 200 | achieved/s | p50 ms | p90 ms | p99 ms | max ms | lost | dup "
+        "| applied p50/p99/max ms | drained after | target |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results.get("ingest", []):
+        lag = result["apply_lag_ms"]
         lines.append(
             f"| {result['label']} | {result['sent']} | {result['ok']} | "
-            f"{result['completed_rate']:.0f} | {result['p50_ms']:.1f} | {result['p99_ms']:.1f} | "
-            f"{result['max_ms']:.1f} | {result['lost']} | {result['duplicated']} | "
+            f"{result['completed_rate']:.0f} | {result['p50_ms']:.1f} | {result['p90_ms']:.1f} | "
+            f"{result['p99_ms']:.1f} | {result['max_ms']:.1f} | {result['lost']} | "
+            f"{result['duplicated']} | {lag['p50'] or 0:.0f} / {lag['p99'] or 0:.0f} / "
+            f"{lag['max'] or 0:.0f} | {result['drain_s']:.1f} s | "
             f"{'met' if result['met'] else 'NOT met'} |"
         )
     feed = results.get("feed")

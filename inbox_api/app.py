@@ -20,6 +20,7 @@ from inbox_api.routes import conversations, feed, imports, library, queue, users
 from inbox_api.schemas import document_errors
 from inbox_api.security import TokenCache, hash_token
 from inbox_api.settings import Settings, get_settings
+from inbox_api.store.journal import WebhookJournal
 from inbox_api.store.writer import Clock, EventStore, Tx, utcnow
 from inbox_api.web import pages
 from ingest.config import BusinessConfig, load_config
@@ -128,6 +129,9 @@ def create_app(
         app.state.tokens = TokenCache()
         app.state.automation = routing.install(inbox)
         seed(inbox, settings)
+        journal = WebhookJournal(store, inbox.webhook_command, max_batch=settings.commit_max_batch)
+        journal.recover()
+        app.state.journal = journal
         stops = [hook(app) for hook in startup_hooks]
         try:
             yield
@@ -135,6 +139,7 @@ def create_app(
             for stop in stops:
                 if stop is not None:
                     await stop()
+            journal.close()
             await inbox.channel.aclose()
             store.close()
 
@@ -176,7 +181,13 @@ def create_app(
     @app.get("/health", tags=["health"])
     def health(request: Request) -> dict[str, Any]:
         inbox: Inbox = request.app.state.inbox
-        return {"status": "ok", "last_seq": inbox.store.last_seq}
+        journal: WebhookJournal = request.app.state.journal
+        return {
+            "status": "ok",
+            "last_seq": inbox.store.last_seq,
+            # Acknowledged webhooks the writer has not applied yet (normally a batch or two).
+            "webhooks_pending": journal.pending,
+        }
 
     for module in (webhooks, conversations, feed, imports, users, library, queue):
         app.include_router(module.router)

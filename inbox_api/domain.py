@@ -9,23 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from inbox_api.channels import Channel, SendResult
 from inbox_api.errors import Conflict, Forbidden, Invalid, NotFound
+from inbox_api.store.journal import Delivery
 from inbox_api.store.state import Contact, Conversation, MessageState, conversation_id_for
 from inbox_api.store.writer import EventStore, Tx
-from inbox_api.whatsapp.parse import (
-    ChannelUpdate,
-    InboundMessage,
-    PayloadError,
-    StatusUpdate,
-    parse_webhook,
-)
+from inbox_api.whatsapp.parse import ChannelUpdate, InboundMessage, StatusUpdate
 from ingest.config import BusinessConfig
 
 CUSTOMER_SERVICE_WINDOW = dt.timedelta(hours=24)
@@ -98,30 +90,30 @@ class Inbox:
         return clock_start + dt.timedelta(seconds=target)
 
     # --- webhooks --------------------------------------------------------------------------
-    def webhook_command(self, body: bytes) -> Callable[[Tx], WebhookOutcome]:
-        digest = hashlib.sha256(body).hexdigest()
+    def webhook_command(
+        self, webhook_id: int, delivery: Delivery
+    ) -> Callable[[Tx], WebhookOutcome]:
+        """Apply a delivery the journal committed, recording its outcome in the same transaction.
+
+        Nothing is lost on failure: an update that raises (a bug) rolls back every update of the
+        body, and the body is kept in `dead_letters` for replay.
+        """
 
         def command(tx: Tx) -> WebhookOutcome:
-            webhook_id = tx.raw_webhook(body, digest, "received")
-            try:
-                payload = orjson.loads(body)
-            except orjson.JSONDecodeError as exc:
-                reason = f"malformed JSON: {exc}"
-                tx.dead_letter(webhook_id, reason, body)
-                return WebhookOutcome(webhook_id, False, reason)
-            try:
-                updates = parse_webhook(payload)
-            except PayloadError as exc:
-                tx.dead_letter(webhook_id, str(exc), body)
-                return WebhookOutcome(webhook_id, False, str(exc))
             outcome = WebhookOutcome(webhook_id, True)
-            try:
-                with tx.command():
-                    for update in updates:
-                        self._apply_update(tx, update, outcome)
-            except Exception as exc:  # a bug must not lose the body: keep it for replay
-                tx.dead_letter(webhook_id, f"apply failed: {exc!r}", body)
-                outcome.error = f"stored for replay: {exc.__class__.__name__}"
+            if delivery.updates is None:
+                tx.dead_letter(webhook_id, f"no longer parses: {delivery.reason}", delivery.body)
+                outcome.error = delivery.reason
+            else:
+                try:
+                    with tx.command():
+                        for update in delivery.updates:
+                            self._apply_update(tx, update, outcome)
+                except Exception as exc:  # a bug must not lose the body: keep it for replay
+                    outcome.new_messages = outcome.duplicates = outcome.statuses = 0
+                    tx.dead_letter(webhook_id, f"apply failed: {exc!r}", delivery.body)
+                    outcome.error = f"stored for replay: {exc.__class__.__name__}"
+            tx.webhook_outcome(outcome)
             return outcome
 
         return command

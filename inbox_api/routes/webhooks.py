@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from inbox_api.deps import SettingsDep
+from inbox_api.deps import InboxDep, SettingsDep, SupervisorActor
 from inbox_api.domain import Inbox
+from inbox_api.errors import NotFound
 from inbox_api.settings import Settings
-from inbox_api.store.state import conversation_id_for
-from inbox_api.store.writer import Hints
-from inbox_api.whatsapp.parse import InboundMessage, PayloadError, StatusUpdate, parse_webhook
+from inbox_api.store.journal import ACCEPTED, WebhookJournal, read_delivery
+from inbox_api.whatsapp.parse import InboundMessage, StatusUpdate
 from inbox_api.whatsapp.signature import verify
 
 router = APIRouter(tags=["webhooks"])
@@ -46,9 +48,15 @@ WEBHOOK_PATH = "/webhooks/whatsapp"
 
 
 async def handle_delivery(
-    inbox: Inbox, settings: Settings, body: bytes, signature: str | None, client_ip: str | None
+    state: Any, body: bytes, signature: str | None, client_ip: str | None
 ) -> tuple[int, dict[str, Any]]:
-    """Verify, store, acknowledge: (status, JSON body). Shared by the route and the fast path."""
+    """Verify, journal, acknowledge: (status, JSON body). Shared by the route and the fast path.
+
+    A 200 means the raw body is committed; applying it (messages, cycles, routing, replies)
+    follows on the writer, and `GET /v1/webhooks/{webhook_id}` tells when it has been.
+    """
+    inbox: Inbox = state.inbox
+    settings: Settings = state.settings
     if not verify(body, signature, settings.whatsapp_app_secret.get_secret_value()):
 
         def audit_rejection(tx) -> None:
@@ -67,19 +75,17 @@ async def handle_delivery(
 
         await inbox.store.run(audit_rejection)
         return 401, {"detail": "missing or invalid X-Hub-Signature-256", "code": "bad_signature"}
-    outcome = await inbox.store.run(inbox.webhook_command(body), _hints(body))
-    if not outcome.accepted:
-        return 400, {
-            "detail": outcome.error,
-            "code": "bad_payload",
-            "webhook_id": outcome.webhook_id,
-        }
+    journal: WebhookJournal = state.journal
+    delivery = read_delivery(body)
+    webhook_id = await journal.record(delivery)
+    if delivery.reason is not None:
+        return 400, {"detail": delivery.reason, "code": "bad_payload", "webhook_id": webhook_id}
+    updates = delivery.updates or []
     return 200, {
-        "status": "ok",
-        "webhook_id": outcome.webhook_id,
-        "new_messages": outcome.new_messages,
-        "duplicates": outcome.duplicates,
-        "statuses": outcome.statuses,
+        "status": "accepted",
+        "webhook_id": webhook_id,
+        "messages": sum(isinstance(update, InboundMessage) for update in updates),
+        "statuses": sum(isinstance(update, StatusUpdate) for update in updates),
     }
 
 
@@ -110,14 +116,13 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
 )
 async def receive(request: Request) -> JSONResponse:
     """Documents the route; deliveries are normally answered by `WebhookFastPath` first."""
-    inbox: Inbox = request.app.state.inbox
     settings: Settings = request.app.state.settings
     body = await _read_limited(request, settings.max_webhook_bytes)
     if body is None:
         return JSONResponse(_too_large(settings), status_code=413)
     client_ip = request.client.host if request.client else None
     status, content = await handle_delivery(
-        inbox, settings, body, request.headers.get("x-hub-signature-256"), client_ip
+        request.app.state, body, request.headers.get("x-hub-signature-256"), client_ip
     )
     return JSONResponse(content, status_code=status)
 
@@ -135,7 +140,6 @@ class WebhookFastPath:
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
-        inbox: Inbox = state.inbox
         settings: Settings = state.settings
         headers = dict(scope["headers"])
         limit = settings.max_webhook_bytes
@@ -164,8 +168,7 @@ class WebhookFastPath:
             signature = headers.get(b"x-hub-signature-256")
             client = scope.get("client")
             status, content = await handle_delivery(
-                inbox,
-                settings,
+                state,
                 body,
                 signature.decode("latin-1") if signature is not None else None,
                 client[0] if client else None,
@@ -184,23 +187,56 @@ class WebhookFastPath:
         await send({"type": "http.response.body", "body": payload})
 
 
-def _hints(body: bytes) -> Hints | None:
-    """The rows this delivery will read, so the writer fetches them for its whole batch at once.
+@router.get("/v1/webhooks/{webhook_id}")
+async def delivery_status(
+    inbox: InboxDep,
+    _: SupervisorActor,
+    webhook_id: Annotated[int, Path(ge=1, le=2**62)],
+    wait: Annotated[
+        float, Query(ge=0, le=30, description="Seconds to wait for a pending delivery")
+    ] = 0,
+) -> dict[str, Any]:
+    """Where one delivery stands: `pending` (acknowledged, not yet applied), `applied` (with
+    what it did), or `rejected` (answered 400, kept in dead letters)."""
+    status = _delivery(inbox, webhook_id)
+    if status["state"] == "pending" and wait:
+        # Deliveries reach the writer in order before they are acknowledged, so a no-op queued
+        # now returns once this one is applied.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(inbox.store.run(lambda tx: None), timeout=wait)
+        status = _delivery(inbox, webhook_id)
+    return status
 
-    Parsing here costs a few microseconds; a body that does not parse gets no hints and is
-    dead-lettered by the command itself.
-    """
-    try:
-        updates = parse_webhook(orjson.loads(body))
-    except (orjson.JSONDecodeError, PayloadError):
-        return None
-    hints = Hints()
-    for update in updates:
-        if isinstance(update, InboundMessage):
-            hints.event_ids.append(f"msg:{update.message_id}")
-            hints.contact_ids.append(update.contact_id)
-            hints.conversation_ids.append(conversation_id_for(update.inbox_id, update.contact_id))
-            hints.message_ids.append(update.message_id)
-        elif isinstance(update, StatusUpdate):
-            hints.message_ids.append(update.message_id)
-    return hints
+
+def _delivery(inbox: Inbox, webhook_id: int) -> dict[str, Any]:
+    con = inbox.store.reader()
+    rows = con.execute(
+        "select received_at, outcome from raw_webhooks where webhook_id = ?", [webhook_id]
+    ).fetchall()
+    if not rows:
+        raise NotFound(f"no webhook delivery {webhook_id}", field="webhook_id")
+    received_at, outcome = rows[0]
+    status: dict[str, Any] = {"webhook_id": webhook_id, "received_at": received_at}
+    applied = con.execute(
+        "select applied_at, new_messages, duplicates, statuses, error from webhook_outcomes "
+        "where webhook_id = ?",
+        [webhook_id],
+    ).fetchall()
+    if applied:
+        applied_at, new_messages, duplicates, statuses, error = applied[0]
+        return status | {
+            "state": "applied",
+            "applied_at": applied_at,
+            "new_messages": new_messages,
+            "duplicates": duplicates,
+            "statuses": statuses,
+            "error": error,
+        }
+    if outcome == ACCEPTED:
+        return status | {"state": "pending"}
+    reasons = con.execute(
+        "select reason from dead_letters where webhook_id = ? order by received_at", [webhook_id]
+    ).fetchall()
+    # Rows from before the journal ("received") were applied on arrival; outcome unrecorded.
+    state = "rejected" if outcome == "rejected" else "applied"
+    return status | {"state": state, "error": reasons[0][0] if reasons else None}

@@ -128,6 +128,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         # 10M events: a thread read drops from ~80 ms (scan) to ~3 ms; inserts pay ~4 us a row.
         "create index events_conversation on events (conversation_id);",
     ),
+    (
+        4,
+        "webhooks are journaled, acknowledged, then applied: one outcome row per applied body",
+        # raw_webhooks.outcome: 'accepted' (to apply) or 'rejected' (400, in dead_letters);
+        # rows from before this migration say 'received' and were applied when they arrived.
+        """
+        create table webhook_outcomes (
+            webhook_id bigint not null,
+            applied_at timestamptz not null,
+            new_messages integer not null,
+            duplicates integer not null,
+            statuses integer not null,
+            error varchar
+        );
+        """,
+    ),
 ]
 
 

@@ -72,6 +72,17 @@ EVENT_SCHEMA = pa.schema(
     ]
 )
 
+OUTCOME_SCHEMA = pa.schema(
+    [
+        ("webhook_id", pa.int64()),
+        ("applied_at", _TS),
+        ("new_messages", pa.int32()),
+        ("duplicates", pa.int32()),
+        ("statuses", pa.int32()),
+        ("error", pa.string()),
+    ]
+)
+
 
 # Committed contacts and conversations the writer keeps in memory, so a steady stream of
 # messages from known contacts reads no rows; beyond this the oldest entries are dropped.
@@ -122,8 +133,8 @@ class _Staging:
         "messages",
         "open_delta",
         "orphans",
+        "outcomes",
         "parent",
-        "raw",
     )
 
     def __init__(self, parent: _Staging | None = None) -> None:
@@ -133,7 +144,7 @@ class _Staging:
         self.conversations: dict[str, Conversation] = {}
         self.contacts: dict[str, Contact] = {}
         self.messages: dict[str, MessageState] = {}
-        self.raw: list[tuple] = []
+        self.outcomes: list[tuple] = []
         self.dead_letters: list[tuple] = []
         self.orphans: list[tuple] = []
         self.deferred: list[Callable[[], None]] = []
@@ -146,7 +157,7 @@ class _Staging:
         self.conversations.update(other.conversations)
         self.contacts.update(other.contacts)
         self.messages.update(other.messages)
-        self.raw.extend(other.raw)
+        self.outcomes.extend(other.outcomes)
         self.dead_letters.extend(other.dead_letters)
         self.orphans.extend(other.orphans)
         self.deferred.extend(other.deferred)
@@ -360,10 +371,18 @@ class Tx:
     def put_message_state(self, state: MessageState) -> None:
         self._cmd.messages[state.message_id] = state
 
-    def raw_webhook(self, body: bytes, sha256: str, outcome: str) -> int:
-        webhook_id = self.store.next_webhook_id()
-        self._cmd.raw.append((webhook_id, self.now, sha256, body, outcome))
-        return webhook_id
+    def webhook_outcome(self, outcome: Any) -> None:
+        """Mark a journaled webhook applied (with what it did), in this command's transaction."""
+        self._cmd.outcomes.append(
+            (
+                outcome.webhook_id,
+                self.now,
+                outcome.new_messages,
+                outcome.duplicates,
+                outcome.statuses,
+                outcome.error,
+            )
+        )
 
     def dead_letter(self, webhook_id: int, reason: str, body: bytes) -> None:
         self._cmd.dead_letters.append((webhook_id, self.now, reason, body))
@@ -397,12 +416,12 @@ class Tx:
     def _flush(self) -> None:
         batch = self._batch
         con = self._raw
-        if batch.raw:
-            raw = pa.table(  # noqa: F841 (read by the SQL below)
-                list(zip(*batch.raw, strict=True)),
-                names=["webhook_id", "received_at", "body_sha256", "body", "outcome"],
+        if batch.outcomes:
+            outcomes = pa.table(  # noqa: F841 (read by the SQL below)
+                list(zip(*batch.outcomes, strict=True)),
+                schema=OUTCOME_SCHEMA,
             )
-            con.execute("insert into raw_webhooks select * from raw")
+            con.execute("insert into webhook_outcomes select * from outcomes")
         if batch.dead_letters:
             dead = pa.table(  # noqa: F841
                 list(zip(*batch.dead_letters, strict=True)),
@@ -609,9 +628,6 @@ class EventStore:
         self._con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         migrate(self._con)
         self._next_seq = self._scalar("select coalesce(max(seq), 0) + 1 from events")
-        self._next_webhook = self._scalar(
-            "select coalesce(max(webhook_id), 0) + 1 from raw_webhooks"
-        )
         self._id_counter = 0
         # Wall time plus randomness: unique across restarts even under an injected, fixed clock.
         self._id_prefix = f"{time.time_ns() // 1_000_000:x}{secrets.token_hex(3)}"
@@ -648,10 +664,9 @@ class EventStore:
         self._id_counter += 1
         return f"{self._id_prefix}-{self._id_counter:x}"
 
-    def next_webhook_id(self) -> int:
-        webhook_id = self._next_webhook
-        self._next_webhook += 1
-        return webhook_id
+    def journal_connection(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own for the webhook journal, which commits beside the writer."""
+        return self._con.cursor()
 
     @property
     def last_seq(self) -> int:

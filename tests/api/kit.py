@@ -145,12 +145,25 @@ class Api:
         headers = {"Content-Type": "application/json"}
         if signed:
             headers["X-Hub-Signature-256"] = sign(body, APP_SECRET)
-        return self.client.post("/webhooks/whatsapp", content=body, headers=headers)
+        response = self.client.post("/webhooks/whatsapp", content=body, headers=headers)
+        if response.status_code == 200:  # acknowledged = journaled; tests read what it applied
+            self.applied(response.json()["webhook_id"])
+        return response
+
+    def applied(self, webhook_id: int) -> dict[str, Any]:
+        """The outcome of an acknowledged delivery, once the writer has applied it."""
+        response = self.client.get(
+            f"/v1/webhooks/{webhook_id}", params={"wait": 10}, headers=auth()
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["state"] == "applied", response.text
+        return response.json()
 
     def inbound(self, msg: dict[str, Any] | None = None, **contact: Any) -> dict[str, Any]:
+        """Post one inbound message; returns what applying it did (new_messages, duplicates)."""
         response = self.post_webhook(envelope([message_value(msg or message(), **contact)]))
         assert response.status_code == 200, response.text
-        return response.json()
+        return self.applied(response.json()["webhook_id"])
 
     def events(self, event_type: str | None = None, token: str = ADMIN_TOKEN) -> list[dict]:
         response = self.client.get("/v1/feed/events", params={"limit": 50_000}, headers=auth(token))

@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:  # `bench` lives at the repo root, next to the pac
     sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import webhook_body  # noqa: E402
-from bench.server import APP_SECRET, Server, message_ids  # noqa: E402
+from bench.server import ADMIN_TOKEN, APP_SECRET, Server, message_ids  # noqa: E402
 
 MESSAGES = 3000
 KILL_AFTER_ACKS = 1000
@@ -82,7 +82,12 @@ def test_acknowledged_messages_survive_kill_9_exactly_once(tmp_path: Path) -> No
             for _, body in resend:
                 response = client.post("/webhooks/whatsapp", content=body, headers=_signed(body))
                 assert response.status_code == 200
-                assert response.json()["duplicates"] == 1
+                applied = client.get(
+                    f"/v1/webhooks/{response.json()['webhook_id']}",
+                    params={"wait": 10},
+                    headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                ).json()
+                assert (applied["state"], applied["duplicates"]) == ("applied", 1)
         after = collections.Counter(message_ids(restarted.url))
         assert all(after[f"msg:{wamid}"] == 1 for wamid, _ in resend)
         assert sum(after.values()) == sum(stored.values())

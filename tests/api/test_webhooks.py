@@ -133,8 +133,10 @@ def test_batched_payload_stores_every_entry_change_message_and_status(api: Api) 
     values[1]["messages"][0]["from"] = "5215500000002"
     response = api.post_webhook(envelope(values, entries=2))
     assert response.status_code == 200
-    assert response.json()["new_messages"] == 4
-    assert response.json()["statuses"] == 1
+    ack = response.json()
+    assert (ack["status"], ack["messages"], ack["statuses"]) == ("accepted", 4, 1)
+    applied = api.applied(ack["webhook_id"])
+    assert (applied["new_messages"], applied["duplicates"], applied["statuses"]) == (4, 0, 1)
     contacts = {e["contact_id"] for e in api.events("message")}
     assert contacts == {"5215500000001", "5215500000002", "5215500000003"}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from dashboard_helpers import APP
-from routing.helpers import ADMIN_TOKEN, FakeClock, inbound, local, new_app, serve, signed
+from routing.helpers import ADMIN_TOKEN, FakeClock, deliver, inbound, local, new_app, serve
 from streamlit.testing.v1 import AppTest
 
 from dashboards import i18n
@@ -26,8 +26,8 @@ def live_api(tmp_path: Path) -> Iterator[str]:
     with serve(new_app(tmp_path, clock)) as base:
         for minutes, text, wa_id in ((12, "precio", "1"), (3, "comprar", "2"), (1, "falla", "3")):
             body = inbound(clock.now - dt.timedelta(minutes=minutes), text, wa_id=wa_id)
-            response = httpx.post(f"{base}/webhooks/whatsapp", content=body, headers=signed(body))
-            response.raise_for_status()
+            with httpx.Client(base_url=base) as client:
+                deliver(client, body)
         yield base
 
 

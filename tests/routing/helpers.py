@@ -147,6 +147,19 @@ def signed(body: bytes) -> dict[str, str]:
     return {"X-Hub-Signature-256": sign(body, APP_SECRET), "Content-Type": "application/json"}
 
 
+def deliver(client: Any, body: bytes) -> dict[str, Any]:
+    """POST a signed webhook and wait until the writer has applied it (a 200 only journals it)."""
+    response = client.post("/webhooks/whatsapp", content=body, headers=signed(body))
+    assert response.status_code == 200, response.text
+    applied = client.get(
+        f"/v1/webhooks/{response.json()['webhook_id']}",
+        params={"wait": 10},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert applied.status_code == 200 and applied.json()["state"] == "applied", applied.text
+    return applied.json()
+
+
 def conversation_id(wa_id: str = "5215511111111") -> str:
     return f"{INBOX_ID}:{wa_id}"
 

@@ -13,19 +13,18 @@ from routing.helpers import (
     FakeClock,
     business_config,
     conversation_id,
+    deliver,
     events,
     inbound,
     local,
     new_app,
-    signed,
 )
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def post(client: TestClient, body: bytes) -> None:
-    response = client.post("/webhooks/whatsapp", content=body, headers=signed(body))
-    assert response.status_code == 200, response.text
+    deliver(client, body)
     client.app.state.automation.sender.wait_idle()
 
 

@@ -23,12 +23,12 @@ from routing.helpers import (
     FakeClock,
     business_config,
     conversation_id,
+    deliver,
     events,
     inbound,
     local,
     new_app,
     serve,
-    signed,
 )
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -111,7 +111,7 @@ def test_customer_waits_alert_then_reassignment_end_to_end(tmp_path: Path):
     try:
         with serve(app) as base, httpx.Client(base_url=base, timeout=10) as client:
             body = inbound(clock.now, "precio por favor")
-            assert client.post("/webhooks/whatsapp", content=body, headers=signed(body)).is_success
+            deliver(client, body)
             engine = app.state.sla
             fired = {}
             for minute in range(1, 31):
@@ -167,7 +167,7 @@ def test_escalations_fire_once_and_survive_a_restart(tmp_path: Path):
     opened = clock.now
     with TestClient(new_app(tmp_path, clock)) as client:
         body = inbound(clock.now, "precio")
-        client.post("/webhooks/whatsapp", content=body, headers=signed(body))
+        deliver(client, body)
         clock.now = opened + dt.timedelta(minutes=11)
         assert [a["level"] for a in client.app.state.sla.tick_sync()] == ["alert"]
         assert client.app.state.sla.tick_sync() == []
@@ -194,7 +194,7 @@ def test_queue_in_team_queue_with_nobody_free_does_not_churn(tmp_path: Path):
         agent["available"] = False
     with TestClient(new_app(tmp_path, clock, business_config(agents=agents))) as client:
         body = inbound(clock.now, "precio")
-        client.post("/webhooks/whatsapp", content=body, headers=signed(body))
+        deliver(client, body)
         clock.advance(minutes=25)
         assert [a["level"] for a in client.app.state.sla.tick_sync()] == ["alert"]
         clock.advance(minutes=25)

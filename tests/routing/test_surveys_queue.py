@@ -15,18 +15,18 @@ from routing.helpers import (
     agent_token,
     business_config,
     conversation_id,
+    deliver,
     events,
     inbound,
     local,
     new_app,
-    signed,
 )
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def post(client: TestClient, body: bytes) -> None:
-    assert client.post("/webhooks/whatsapp", content=body, headers=signed(body)).is_success
+    deliver(client, body)
     client.app.state.automation.sender.wait_idle()
 
 

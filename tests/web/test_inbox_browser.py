@@ -13,11 +13,11 @@ from routing.helpers import (
     FakeClock,
     agent_token,
     conversation_id,
+    deliver,
     inbound,
     local,
     new_app,
     serve,
-    signed,
 )
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,7 +40,7 @@ pytestmark = [
 
 def write(client: httpx.Client, at: dt.datetime, text: str, wa_id: str, name: str) -> None:
     body = inbound(at, text, wa_id=wa_id, name=name)
-    assert client.post("/webhooks/whatsapp", content=body, headers=signed(body)).is_success
+    deliver(client, body)
 
 
 def test_sign_in_answer_and_watch_it_leave_the_queue(tmp_path: Path):
