@@ -4,10 +4,17 @@ Readers (dashboards, the report, analysts) open `data/serving/analytics.duckdb` 
 touch the warehouse, so they never wait on the pipeline's lock. The new snapshot is written next
 to the target and renamed over it: a reader holding the old file keeps reading the old inode, the
 next reader opens the new one, and nobody sees a half-written database.
+
+The new file starts as a copy of the current one when a manifest next to it vouches for its
+content, so a run that changed a day of data rewrites a day's worth of rows, not the 10 M-row
+marts (see `publish_serving_snapshot`).
 """
 
 import datetime as dt
+import json
 import os
+import shutil
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +56,24 @@ class PublishError(RuntimeError):
 class SnapshotInfo:
     path: Path
     row_counts: dict[str, int] = field(default_factory=dict)
+    # How each table got into this snapshot: "copied" (written in full), "kept" (unchanged since
+    # the previous snapshot), "patched" (only the keys whose rows changed were rewritten).
+    actions: dict[str, str] = field(default_factory=dict)
+    incremental: bool = False
+    # Seconds per table, and for the whole publish's fixed parts ("copy file", "checkpoint").
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+# Tables keyed by conversation are patched key by key when they change: the dbt models rewrite
+# only the conversations new events touched, so most of their rows stay as they were.
+PATCH_KEY = "conversation_id"
+# A reused snapshot keeps the blocks of replaced rows free for the next write; past this share of
+# free blocks the next publish writes a compact file from scratch instead.
+MAX_FREE_BLOCK_SHARE = 0.4
+# Written next to the snapshot after each publish (`.analytics.duckdb.publish.json`): the file's
+# identity and each table's fingerprint. A snapshot that does not match it (replaced, opened for
+# writing, or published by an older version) is never reused.
+MANIFEST_VERSION = 1
 
 
 def _quote_ident(name: str) -> str:
@@ -59,68 +84,283 @@ def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def publish_serving_snapshot(warehouse_db: Path, serving_db: Path) -> SnapshotInfo:
+def manifest_path(serving_db: Path) -> Path:
+    return serving_db.with_name(f".{serving_db.name}.publish.json")
+
+
+def _file_identity(path: Path) -> dict[str, int]:
+    stat = path.stat()
+    return {"inode": stat.st_ino, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def _reusable_fingerprints(serving_db: Path) -> dict[str, str] | None:
+    """The previous snapshot's table fingerprints, when that snapshot can be reused as a base."""
+    manifest = manifest_path(serving_db)
+    if not serving_db.exists() or not manifest.exists():
+        return None
+    if Path(f"{serving_db}.wal").exists():
+        return None
+    try:
+        data = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        return None
+    if (
+        data.get("version") != MANIFEST_VERSION
+        # Row hashes are DuckDB's `hash()`: another DuckDB version may hash differently.
+        or data.get("duckdb") != duckdb.__version__
+        or data.get("file") != _file_identity(serving_db)
+    ):
+        return None
+    return dict(data.get("tables", {}))
+
+
+def _write_manifest(serving_db: Path, fingerprints: dict[str, str]) -> None:
+    manifest = manifest_path(serving_db)
+    staging = manifest.with_name(f"{manifest.name}.{uuid.uuid4().hex}.tmp")
+    data = {
+        "version": MANIFEST_VERSION,
+        "duckdb": duckdb.__version__,
+        "file": _file_identity(serving_db),
+        "tables": fingerprints,
+    }
+    staging.write_text(json.dumps(data, indent=1, sort_keys=True))
+    os.replace(staging, manifest)
+
+
+def publish_serving_snapshot(
+    warehouse_db: Path, serving_db: Path, *, incremental: bool = True
+) -> SnapshotInfo:
     """Copy every `fct_*`, `dim_*`, `rpt_*` relation of the warehouse's `main` schema, with table
-    and column comments, into a new DuckDB file and rename it onto `serving_db`."""
+    and column comments, into a new DuckDB file and rename it onto `serving_db`.
+
+    With `incremental` (the default) the new file starts as a copy of the current snapshot when
+    its manifest vouches for it: tables whose fingerprint (schema, comments, row count and a sum
+    of row hashes) did not change are kept, tables keyed by `conversation_id` get only their
+    changed conversations rewritten, the rest are written in full. The result has the same
+    tables, columns, comments and rows as a full publish (row order within a table may differ).
+    """
     warehouse_db, serving_db = Path(warehouse_db), Path(serving_db)
     if not warehouse_db.exists():
         raise PublishError(f"{warehouse_db}: warehouse not found; run the pipeline first")
     serving_db.parent.mkdir(parents=True, exist_ok=True)
     staging = serving_db.with_name(f".{serving_db.name}.{uuid.uuid4().hex}.tmp")
+    previous = _reusable_fingerprints(serving_db) if incremental else None
+    seconds: dict[str, float] = {}
     try:
-        row_counts = _write_snapshot(warehouse_db, staging)
+        if previous is not None:
+            started = time.monotonic()
+            # sendfile/copy_file_range: no Python loop; the old file is never written again.
+            shutil.copyfile(serving_db, staging)
+            seconds["copy file"] = round(time.monotonic() - started, 2)
+        written = _write_snapshot(warehouse_db, staging, previous, seconds)
+        if written is None:
+            # Too much free space in the reused file: start over from an empty one.
+            staging.unlink()
+            previous = None
+            seconds.clear()
+            written = _write_snapshot(warehouse_db, staging, None, seconds)
+        assert written is not None
+        row_counts, fingerprints, actions = written
         # A WAL left by a crashed writer would be replayed onto the new file by the next opener.
         Path(f"{serving_db}.wal").unlink(missing_ok=True)
+        manifest_path(serving_db).unlink(missing_ok=True)
         os.replace(staging, serving_db)
+        _write_manifest(serving_db, fingerprints)
     finally:
         staging.unlink(missing_ok=True)
         Path(f"{staging}.wal").unlink(missing_ok=True)
-    return SnapshotInfo(path=serving_db, row_counts=row_counts)
+    return SnapshotInfo(
+        path=serving_db,
+        row_counts=row_counts,
+        actions=actions,
+        incremental=previous is not None,
+        seconds=seconds,
+    )
 
 
-def _write_snapshot(warehouse_db: Path, staging: Path) -> dict[str, int]:
+@dataclass(frozen=True)
+class _Relation:
+    name: str
+    comment: str | None
+    columns: list[tuple[str, str, str | None]]  # (name, type, comment) in column order
+
+    def signature(self) -> str:
+        """Everything but the rows: a change here rewrites the table in full."""
+        return json.dumps([self.comment, self.columns])
+
+    @property
+    def ident(self) -> str:
+        return _quote_ident(self.name)
+
+    def row_hash(self, alias: str) -> str:
+        """SQL for one row's hash (over every column, in order)."""
+        columns = ", ".join(f"{alias}.{_quote_ident(name)}" for name, _, _ in self.columns)
+        return f"hash({columns})"
+
+    @property
+    def patch_key(self) -> str | None:
+        return PATCH_KEY if any(name == PATCH_KEY for name, _, _ in self.columns) else None
+
+
+def _relations(con: duckdb.DuckDBPyConnection, warehouse_db: Path) -> list[_Relation]:
+    relations = con.execute(
+        """
+        SELECT table_name, comment FROM duckdb_tables()
+        WHERE database_name = 'wh' AND schema_name = 'main'
+        UNION ALL
+        SELECT view_name, comment FROM duckdb_views()
+        WHERE database_name = 'wh' AND schema_name = 'main' AND NOT internal
+        ORDER BY 1
+        """
+    ).fetchall()
+    relations = [
+        (name, comment) for name, comment in relations if name.startswith(SERVING_PREFIXES)
+    ]
+    if not relations:
+        raise PublishError(
+            f"{warehouse_db}: no fct_/dim_/rpt_ relations in schema main; did dbt build run?"
+        )
+    columns: dict[str, list[tuple[str, str, str | None]]] = {}
+    for table, column, data_type, comment in con.execute(
+        """
+        SELECT table_name, column_name, data_type, comment FROM duckdb_columns()
+        WHERE database_name = 'wh' AND schema_name = 'main'
+        ORDER BY table_name, column_index
+        """
+    ).fetchall():
+        columns.setdefault(table, []).append((column, data_type, comment))
+    return [_Relation(name, comment, columns.get(name, [])) for name, comment in relations]
+
+
+def _fingerprint(relation: _Relation, rows: int, hash_sum: int) -> str:
+    return f"{rows}:{hash_sum}:{relation.signature()}"
+
+
+def _write_snapshot(
+    warehouse_db: Path, staging: Path, previous: dict[str, str] | None, seconds: dict[str, float]
+) -> tuple[dict[str, int], dict[str, str], dict[str, str]] | None:
+    """Fill `staging` (empty, or a copy of the snapshot `previous` describes) from the
+    warehouse. Returns (row counts, fingerprints, actions), or None when the reused file has
+    too much free space left and should be written from scratch instead."""
+    row_counts: dict[str, int] = {}
+    fingerprints: dict[str, str] = {}
+    actions: dict[str, str] = {}
     with duckdb.connect(str(staging)) as con:
         con.execute("ATTACH $1 AS wh (READ_ONLY)", [str(warehouse_db)])
-        relations = con.execute(
-            """
-            SELECT table_name, comment FROM duckdb_tables()
-            WHERE database_name = 'wh' AND schema_name = 'main'
-            UNION ALL
-            SELECT view_name, comment FROM duckdb_views()
-            WHERE database_name = 'wh' AND schema_name = 'main' AND NOT internal
-            ORDER BY 1
-            """
-        ).fetchall()
-        relations = [
-            (name, comment) for name, comment in relations if name.startswith(SERVING_PREFIXES)
-        ]
-        if not relations:
-            raise PublishError(
-                f"{warehouse_db}: no fct_/dim_/rpt_ relations in schema main; did dbt build run?"
-            )
-        columns = con.execute(
-            """
-            SELECT table_name, column_name, comment FROM duckdb_columns()
-            WHERE database_name = 'wh' AND schema_name = 'main' AND comment IS NOT NULL
-            """
-        ).fetchall()
-        row_counts: dict[str, int] = {}
-        for name, comment in relations:
-            ident = _quote_ident(name)
-            con.execute(f"CREATE TABLE main.{ident} AS SELECT * FROM wh.main.{ident}")
-            if comment:
-                con.execute(f"COMMENT ON TABLE main.{ident} IS {_quote_literal(comment)}")
-            row_counts[name] = con.execute(f"SELECT count(*) FROM main.{ident}").fetchall()[0][0]
-        copied = set(row_counts)
-        for table, column, comment in columns:
-            if table in copied:
-                con.execute(
-                    f"COMMENT ON COLUMN main.{_quote_ident(table)}.{_quote_ident(column)} "
-                    f"IS {_quote_literal(comment)}"
-                )
+        relations = _relations(con, warehouse_db)
+        wanted = {relation.name for relation in relations}
+        if previous is not None:
+            existing = {
+                row[0]
+                for row in con.execute(
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE database_name = current_database()"
+                ).fetchall()
+            }
+            for name in sorted(existing - wanted):
+                con.execute(f"DROP TABLE main.{_quote_ident(name)}")
+        for relation in relations:
+            started = time.monotonic()
+            old = (previous or {}).get(relation.name)
+            if old is None:
+                rows, hash_sum = _copy_table(con, relation)
+                actions[relation.name] = "copied"
+            else:
+                rows, hash_sum, actions[relation.name] = _update_table(con, relation, old)
+            row_counts[relation.name] = rows
+            fingerprints[relation.name] = _fingerprint(relation, rows, hash_sum)
+            seconds[relation.name] = round(time.monotonic() - started, 2)
+        started = time.monotonic()
         con.execute("DETACH wh")
         con.execute("CHECKPOINT")
-    return row_counts
+        seconds["checkpoint"] = round(time.monotonic() - started, 2)
+        if previous is not None:
+            total, free = con.execute(
+                "SELECT total_blocks, free_blocks FROM pragma_database_size()"
+            ).fetchall()[0]
+            if total and free / total > MAX_FREE_BLOCK_SHARE:
+                return None
+    return row_counts, fingerprints, actions
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, relation: _Relation) -> tuple[int, int]:
+    """Write one relation in full, with its comments; returns (rows, hash sum)."""
+    ident = relation.ident
+    con.execute(f"DROP TABLE IF EXISTS main.{ident}")
+    con.execute(f"CREATE TABLE main.{ident} AS SELECT * FROM wh.main.{ident}")
+    if relation.comment:
+        con.execute(f"COMMENT ON TABLE main.{ident} IS {_quote_literal(relation.comment)}")
+    for column, _, comment in relation.columns:
+        if comment:
+            con.execute(
+                f"COMMENT ON COLUMN main.{ident}.{_quote_ident(column)} "
+                f"IS {_quote_literal(comment)}"
+            )
+    return _table_hash(con, f"main.{ident}", relation)
+
+
+def _table_hash(con: duckdb.DuckDBPyConnection, table: str, relation: _Relation) -> tuple[int, int]:
+    rows, hash_sum = con.execute(
+        f"SELECT count(*), coalesce(sum({relation.row_hash('t')}), 0) FROM {table} t"
+    ).fetchall()[0]
+    return int(rows), int(hash_sum)
+
+
+def _update_table(
+    con: duckdb.DuckDBPyConnection, relation: _Relation, old_fingerprint: str
+) -> tuple[int, int, str]:
+    """Bring one table of the reused snapshot up to the warehouse's; returns (rows, hash sum,
+    action)."""
+    ident = relation.ident
+    key = relation.patch_key
+    old_rows, old_hash, old_signature = old_fingerprint.split(":", 2)
+    if old_signature != relation.signature():
+        return (*_copy_table(con, relation), "copied")
+    if key is None:
+        rows, hash_sum = _table_hash(con, f"wh.main.{ident}", relation)
+        if (str(rows), str(hash_sum)) == (old_rows, old_hash):
+            return rows, hash_sum, "kept"
+        return (*_copy_table(con, relation), "copied")
+    # Keyed: hash every key's rows on the warehouse side once; the totals say whether anything
+    # changed, and only then is the snapshot side hashed to find which keys.
+    qkey = _quote_ident(key)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE publish_new_keys AS
+        SELECT t.{qkey} AS k, sum({relation.row_hash("t")}) AS h, count(*) AS n
+        FROM wh.main.{ident} t GROUP BY ALL
+        """
+    )
+    rows, hash_sum = con.execute(
+        "SELECT coalesce(sum(n), 0), coalesce(sum(h), 0) FROM publish_new_keys"
+    ).fetchall()[0]
+    rows, hash_sum = int(rows), int(hash_sum)
+    if (str(rows), str(hash_sum)) == (old_rows, old_hash):
+        con.execute("DROP TABLE publish_new_keys")
+        return rows, hash_sum, "kept"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE publish_changed_keys AS
+        WITH old AS (
+            SELECT t.{qkey} AS k, sum({relation.row_hash("t")}) AS h, count(*) AS n
+            FROM main.{ident} t GROUP BY ALL
+        )
+        SELECT coalesce(new.k, old.k) AS k
+        FROM publish_new_keys new FULL OUTER JOIN old ON new.k IS NOT DISTINCT FROM old.k
+        WHERE new.h IS DISTINCT FROM old.h OR new.n IS DISTINCT FROM old.n
+        """
+    )
+    con.execute(
+        f"DELETE FROM main.{ident} t USING publish_changed_keys c "
+        f"WHERE t.{qkey} IS NOT DISTINCT FROM c.k"
+    )
+    con.execute(
+        f"INSERT INTO main.{ident} SELECT t.* FROM wh.main.{ident} t "
+        f"SEMI JOIN publish_changed_keys c ON t.{qkey} IS NOT DISTINCT FROM c.k"
+    )
+    con.execute("DROP TABLE publish_new_keys")
+    con.execute("DROP TABLE publish_changed_keys")
+    return rows, hash_sum, "patched"
 
 
 def _serving_deps() -> list[dg.AssetKey]:
@@ -144,12 +384,19 @@ def serving_snapshot(context: dg.AssetExecutionContext, bandeja: BandejaSettings
     missing = sorted(set(SERVING_TABLES) - set(info.row_counts))
     if missing:
         context.log.warning(f"serving contract tables not built yet: {', '.join(missing)}")
-    context.log.info(f"published {len(info.row_counts)} tables to {info.path}")
+    mode = "incrementally" if info.incremental else "in full"
+    context.log.info(
+        f"published {len(info.row_counts)} tables {mode} to {info.path}: "
+        f"{json.dumps(info.actions)}; seconds {json.dumps(info.seconds)}"
+    )
     return dg.MaterializeResult(
         metadata={
             "path": str(info.path),
             "table_count": len(info.row_counts),
             "row_counts": dg.MetadataValue.json(info.row_counts),
+            "incremental": info.incremental,
+            "table_actions": dg.MetadataValue.json(info.actions),
+            "seconds": dg.MetadataValue.json(info.seconds),
         }
     )
 
