@@ -1,17 +1,18 @@
 """Pull the inbox change feed into the warehouse (`raw.inbox_events`).
 
 The feed is the only door from the inbox into analytics (docs/events.md). Pages arrive as Parquet in
-`seq` order; each page lands in one transaction together with the cursor, so a crash between pages
-loses nothing and a re-run inserts nothing twice.
+`seq` order and are streamed to temp files by a download thread while DuckDB loads the previous
+batch of pages; each batch lands in one transaction together with the cursor, so a crash between
+batches loses nothing and a re-run inserts nothing twice.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,10 @@ import httpx
 
 PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
 MAX_PAGE_SIZE = 50_000
+# Pages loaded per transaction. Checking a batch for already-seen event_ids scans every stored
+# event_id once, so loading page by page would cost O(events) per page; a batch of ~1 M events
+# also goes straight to the database file instead of the WAL.
+BATCH_EVENTS = 1_000_000
 FEED_NAME = "inbox_events"
 
 # Column order and types of docs/events.md; the warehouse table mirrors the feed exactly.
@@ -88,23 +93,41 @@ def pull_feed(
     """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
-    with _connection(warehouse) as con, _client(client) as http:
+    batch_pages = max(1, BATCH_EVENTS // page_size)
+    with (
+        _connection(warehouse) as con,
+        _client(client) as http,
+        tempfile.TemporaryDirectory(prefix="bandeja-feed-") as spool,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="bandeja-feed") as downloads,
+    ):
         ensure_raw_tables(con)
         after = warehouse_cursor(con)
         pulled = new = 0
         url = f"{api_url.rstrip('/')}/v1/feed/events"
         headers = {"Authorization": f"Bearer {token}", "Accept": PARQUET_MEDIA_TYPE}
-        fetch = _Fetcher(http, url, headers, max_attempts, backoff_seconds, sleep)
-        while True:
-            with fetch.page(after, page_size) as (page_path, next_after, has_more):
-                rows, inserted = _load_page(con, page_path, url)
-            pulled += rows
-            new += inserted
-            if not has_more:
-                break
-            if next_after <= after:
-                raise FeedError(f"{url}: X-Next-After={next_after} does not advance past {after}")
-            after = next_after
+        fetch = _Fetcher(http, url, headers, max_attempts, backoff_seconds, sleep, Path(spool))
+        pending: Future[_Batch] = downloads.submit(fetch.batch, after, page_size, batch_pages)
+        try:
+            while True:
+                batch = pending.result()
+                if batch.has_more:
+                    # The next pages download while this batch loads.
+                    pending = downloads.submit(
+                        fetch.batch, batch.next_after, page_size, batch_pages
+                    )
+                try:
+                    rows, inserted = _load_pages(con, batch.pages, url)
+                finally:
+                    for page in batch.pages:
+                        page.unlink(missing_ok=True)
+                pulled += rows
+                new += inserted
+                if not batch.has_more:
+                    break
+        except BaseException:
+            fetch.cancelled = True
+            pending.cancel()
+            raise
         return PullResult(pulled=pulled, new=new, cursor=warehouse_cursor(con))
 
 
@@ -134,6 +157,13 @@ def _client(client: httpx.Client | None) -> Iterator[httpx.Client]:
         yield owned
 
 
+@dataclass(frozen=True)
+class _Batch:
+    pages: list[Path]  # Parquet files in seq order
+    next_after: int
+    has_more: bool
+
+
 @dataclass
 class _Fetcher:
     http: httpx.Client
@@ -142,18 +172,28 @@ class _Fetcher:
     max_attempts: int
     backoff_seconds: float
     sleep: Callable[[float], None]
+    spool: Path
+    cancelled: bool = False
 
-    @contextlib.contextmanager
-    def page(self, after: int, limit: int) -> Iterator[tuple[Path, int, bool]]:
-        """Stream one page to a temp Parquet file; yields (path, next_after, has_more)."""
-        fd, name = tempfile.mkstemp(prefix="bandeja-feed-", suffix=".parquet")
-        os.close(fd)
-        path = Path(name)
+    def batch(self, after: int, limit: int, pages: int) -> _Batch:
+        """Download up to `pages` consecutive pages after `after`, each to a spool file."""
+        paths: list[Path] = []
+        has_more = True
         try:
-            next_after, has_more = self._download(after, limit, path)
-            yield path, next_after, has_more
-        finally:
-            path.unlink(missing_ok=True)
+            while has_more and len(paths) < pages and not self.cancelled:
+                path = self.spool / f"page-{after}.parquet"
+                next_after, has_more = self._download(after, limit, path)
+                paths.append(path)
+                if has_more and next_after <= after:
+                    raise FeedError(
+                        f"{self.url}: X-Next-After={next_after} does not advance past {after}"
+                    )
+                after = next_after
+        except BaseException:
+            for path in paths:
+                path.unlink(missing_ok=True)
+            raise
+        return _Batch(pages=paths, next_after=after, has_more=has_more)
 
     def _download(self, after: int, limit: int, path: Path) -> tuple[int, bool]:
         params = {"after": after, "limit": limit}
@@ -203,9 +243,10 @@ def _page_headers(url: str, resp: httpx.Response, after: int) -> tuple[int, bool
     return next_after, raw_more == "true"
 
 
-def _load_page(con: duckdb.DuckDBPyConnection, page: Path, url: str) -> tuple[int, int]:
-    """Insert the unseen rows of one page and advance the cursor, atomically."""
-    described = con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [str(page)]).fetchall()
+def _load_pages(con: duckdb.DuckDBPyConnection, pages: list[Path], url: str) -> tuple[int, int]:
+    """Insert the unseen rows of a batch of pages and advance the cursor, atomically."""
+    files = [str(page) for page in pages]
+    described = con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [files]).fetchall()
     missing = [name for name in EVENT_COLUMNS if name not in {row[0] for row in described}]
     if missing:
         raise FeedError(f"{url}: the Parquet page lacks columns {', '.join(missing)}")
@@ -214,7 +255,7 @@ def _load_page(con: duckdb.DuckDBPyConnection, page: Path, url: str) -> tuple[in
     )
     con.execute("BEGIN TRANSACTION")
     try:
-        rows = con.execute("SELECT count(*) FROM read_parquet($1)", [str(page)]).fetchall()[0][0]
+        rows = con.execute("SELECT count(*) FROM read_parquet($1)", [files]).fetchall()[0][0]
         # Insert only events whose seq and event_id are both unseen: a replayed page, or the same
         # event re-exported under a new seq, changes nothing. seq only grows (assigned at commit),
         # so comparing with the stored maximum avoids joining on seq.
@@ -229,7 +270,7 @@ def _load_page(con: duckdb.DuckDBPyConnection, page: Path, url: str) -> tuple[in
             SELECT page.* FROM page ANTI JOIN raw.inbox_events seen USING (event_id)
             ORDER BY page.seq
             """,
-            [str(page)],
+            [files],
         ).fetchall()[0][0]
         con.execute(
             """

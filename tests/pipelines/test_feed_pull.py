@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 
 import duckdb
 import pytest
 from pipeline_events import sample_events
 
+from ingest import feed
 from ingest.feed import EVENT_COLUMNS, FeedError, ensure_raw_tables, pull_feed
 
 
@@ -131,3 +133,38 @@ def test_connection_errors_are_retried_with_back_off_then_reported(tmp_path):
 def test_page_size_outside_the_feed_limit_is_refused(tmp_path):
     with pytest.raises(ValueError, match="page_size"):
         pull_feed("http://127.0.0.1:9", "token", tmp_path / "w.duckdb", page_size=50_001)
+
+
+def test_pages_load_in_batches_and_a_failed_batch_keeps_the_ones_before(
+    feed_api, tmp_path, monkeypatch
+):
+    feed_api.import_events(sample_events())
+    stats = feed_api.stats()
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    monkeypatch.setattr(feed, "BATCH_EVENTS", 8)  # 2 pages of 4 per transaction
+    loads: list[int] = []
+    real_load = feed._load_pages
+
+    def failing_second_load(con, pages, url):
+        loads.append(len(pages))
+        if len(loads) == 2:
+            raise RuntimeError("disk full")
+        return real_load(con, pages, url)
+
+    monkeypatch.setattr(feed, "_load_pages", failing_second_load)
+    warehouse = tmp_path / "warehouse.duckdb"
+    with pytest.raises(RuntimeError, match="disk full"):
+        pull_feed(feed_api.url, feed_api.feed_token, warehouse, page_size=4)
+    first_batch = _rows(warehouse)
+    assert len(first_batch) == 8 and loads == [2, 2]
+    assert list(spool.iterdir()) == []
+
+    monkeypatch.setattr(feed, "_load_pages", real_load)
+    resumed = pull_feed(feed_api.url, feed_api.feed_token, warehouse, page_size=4)
+    assert (resumed.new, resumed.cursor) == (stats["count"] - 8, stats["max_seq"])
+    fresh = tmp_path / "fresh.duckdb"
+    pull_feed(feed_api.url, feed_api.feed_token, fresh)
+    assert _rows(warehouse) == _rows(fresh)
+    assert list(spool.iterdir()) == []
