@@ -37,8 +37,9 @@ def event_date_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt
     if not exists:
         return None, None
     row = con.execute(
-        "SELECT min(occurred_at AT TIME ZONE 'UTC')::DATE, "
-        "max(occurred_at AT TIME ZONE 'UTC')::DATE FROM raw.inbox_events"
+        # Aggregate first, convert two values: converting 25 M timestamps took 1.6 s.
+        "SELECT (min(occurred_at) AT TIME ZONE 'UTC')::DATE, "
+        "(max(occurred_at) AT TIME ZONE 'UTC')::DATE FROM raw.inbox_events"
     ).fetchall()[0]
     return row[0], row[1]
 
