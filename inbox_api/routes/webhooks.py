@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from typing import Annotated, Any
 
+import duckdb
 import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -77,7 +78,13 @@ async def handle_delivery(
         return 401, {"detail": "missing or invalid X-Hub-Signature-256", "code": "bad_signature"}
     journal: WebhookJournal = state.journal
     delivery = read_delivery(body)
-    webhook_id = await journal.record(delivery)
+    try:
+        webhook_id = await journal.record(delivery)
+    except duckdb.Error as exc:  # e.g. a full disk: not stored, so WhatsApp must retry
+        return 503, {
+            "detail": f"delivery not stored: {exc.__class__.__name__}",
+            "code": "unavailable",
+        }
     if delivery.reason is not None:
         return 400, {"detail": delivery.reason, "code": "bad_payload", "webhook_id": webhook_id}
     updates = delivery.updates or []
@@ -112,6 +119,7 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
         400: {"description": "Not JSON or not a WhatsApp webhook (kept in dead letters)"},
         401: {"description": "Missing or wrong X-Hub-Signature-256"},
         413: {"description": "Body over 3 MB"},
+        503: {"description": "The body could not be stored; WhatsApp retries"},
     },
 )
 async def receive(request: Request) -> JSONResponse:

@@ -93,3 +93,11 @@ def test_start_up_applies_what_was_acknowledged_but_not_applied(
     with TestClient(create_app(make_settings(tmp_path), clock=clock)) as client:  # once only
         ids = [e["event_id"] for e in Api(client, clock, tmp_path).events("message")]
         assert ids == ["msg:wamid.before", "msg:wamid.crash"]
+
+
+def test_a_body_the_journal_cannot_store_is_503_so_whatsapp_retries(api: Api) -> None:
+    api.client.app.state.journal._con.close()  # what a lost disk looks like from the journal
+    response = api.post_webhook(envelope([message_value(message(wamid="wamid.lost"))]))
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"
+    assert not [e for e in api.events("message") if e["event_id"] == "msg:wamid.lost"]
