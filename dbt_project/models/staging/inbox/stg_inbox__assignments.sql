@@ -3,6 +3,13 @@ with deduplicated as (
     {{ new_inbox_events('assignment') }}
 ),
 
+parsed as (
+    select
+        *,
+        {{ payload_fields(['agent_id', 'team_id', 'previous_agent_id', 'reason']) }} as fields
+    from deduplicated
+),
+
 renamed as (
     select
         event_id,
@@ -13,12 +20,12 @@ renamed as (
         contact_id,
         actor_kind,
         actor_id,
-        nullif(payload ->> '$.agent_id', '') as agent_id,
-        nullif(payload ->> '$.team_id', '') as team_id,
-        nullif(payload ->> '$.previous_agent_id', '') as previous_agent_id,
-        payload ->> '$.reason' as reason,
+        nullif(fields.agent_id, '') as agent_id,
+        nullif(fields.team_id, '') as team_id,
+        nullif(fields.previous_agent_id, '') as previous_agent_id,
+        fields.reason as reason,
         occurred_at as assigned_at
-    from deduplicated
+    from parsed
 )
 
 select * from renamed

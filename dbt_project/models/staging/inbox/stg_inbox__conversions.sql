@@ -3,6 +3,15 @@ with deduplicated as (
     {{ new_inbox_events('conversion') }}
 ),
 
+parsed as (
+    select
+        *,
+        {{ payload_fields([
+            'conversion_id', 'kind', 'amount', 'currency', 'source', 'external_id'
+        ]) }} as fields
+    from deduplicated
+),
+
 renamed as (
     select
         event_id,
@@ -13,14 +22,14 @@ renamed as (
         contact_id,
         actor_kind,
         actor_id,
-        coalesce(payload ->> '$.conversion_id', event_id) as conversion_id,
-        payload ->> '$.kind' as conversion_kind,
-        try_cast(payload ->> '$.amount' as double) as amount,
-        payload ->> '$.currency' as currency,
-        payload ->> '$.source' as conversion_source,
-        payload ->> '$.external_id' as external_id,
+        coalesce(fields.conversion_id, event_id) as conversion_id,
+        fields.kind as conversion_kind,
+        try_cast(fields.amount as double) as amount,
+        fields.currency as currency,
+        fields.source as conversion_source,
+        fields.external_id as external_id,
         occurred_at as converted_at
-    from deduplicated
+    from parsed
 )
 
 select * from renamed

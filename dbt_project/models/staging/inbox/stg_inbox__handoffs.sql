@@ -3,6 +3,13 @@ with deduplicated as (
     {{ new_inbox_events('handoff') }}
 ),
 
+parsed as (
+    select
+        *,
+        {{ payload_fields(['team_id']) }} as fields
+    from deduplicated
+),
+
 renamed as (
     select
         event_id,
@@ -13,9 +20,9 @@ renamed as (
         contact_id,
         actor_kind,
         actor_id,
-        nullif(payload ->> '$.team_id', '') as team_id,
+        nullif(fields.team_id, '') as team_id,
         occurred_at as handoff_at
-    from deduplicated
+    from parsed
 )
 
 select * from renamed

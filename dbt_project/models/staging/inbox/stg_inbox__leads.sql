@@ -3,6 +3,13 @@ with deduplicated as (
     {{ new_inbox_events('lead') }}
 ),
 
+parsed as (
+    select
+        *,
+        {{ payload_fields(['lead_id', 'source']) }} as fields
+    from deduplicated
+),
+
 renamed as (
     select
         event_id,
@@ -13,10 +20,10 @@ renamed as (
         contact_id,
         actor_kind,
         actor_id,
-        coalesce(payload ->> '$.lead_id', event_id) as lead_id,
-        payload ->> '$.source' as lead_source,
+        coalesce(fields.lead_id, event_id) as lead_id,
+        fields.source as lead_source,
         occurred_at as lead_at
-    from deduplicated
+    from parsed
 )
 
 select * from renamed

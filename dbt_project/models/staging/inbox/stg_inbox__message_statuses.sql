@@ -3,6 +3,13 @@ with deduplicated as (
     {{ new_inbox_events('message_status') }}
 ),
 
+parsed as (
+    select
+        *,
+        {{ payload_fields(['message_id', 'status', 'error_code', 'error_title']) }} as fields
+    from deduplicated
+),
+
 renamed as (
     select
         event_id,
@@ -13,12 +20,12 @@ renamed as (
         contact_id,
         actor_kind,
         actor_id,
-        payload ->> '$.message_id' as message_id,
-        payload ->> '$.status' as status,
-        payload ->> '$.error_code' as error_code,
-        payload ->> '$.error_title' as error_title,
+        fields.message_id as message_id,
+        fields.status as status,
+        fields.error_code as error_code,
+        fields.error_title as error_title,
         occurred_at as status_at
-    from deduplicated
+    from parsed
 )
 
 select * from renamed

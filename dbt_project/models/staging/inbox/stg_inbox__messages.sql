@@ -6,19 +6,20 @@
     )
 }}
 {#- Materialised once (the busiest event types): later runs append only events with a higher seq
-    than any seen, skipping event ids already stored, so a redelivery is still counted once. -#}
-with source as (
-    select * from {{ source('inbox', 'inbox_events') }}
-    where event_type = 'message'
-    {% if is_incremental() %}
-        and seq > (select coalesce(max(seq), -1) from {{ this }})
-        and event_id not in (select event_id from {{ this }})
-    {% endif %}
+    than any seen, skipping event ids already stored, so a redelivery is still counted once. The
+    payload is parsed once per event (`payload_fields`), after deduplication. -#}
+with deduplicated_events as (
+    {{ new_inbox_events('message') }}
 ),
 
-deduplicated_events as (
-    select * from source
-    qualify row_number() over (partition by event_id order by seq) = 1
+parsed as (
+    select
+        *,
+        {{ payload_fields([
+            'message_id', 'direction', 'sender_kind', 'message_type', 'automation_kind',
+            'template_name', 'reply_to_message_id', 'interactive_id', 'is_survey_answer'
+        ]) }} as fields
+    from deduplicated_events
 ),
 
 extracted as (
@@ -31,16 +32,16 @@ extracted as (
         contact_id,
         actor_kind,
         actor_id,
-        coalesce(payload ->> '$.message_id', event_id) as message_id,
-        payload ->> '$.direction' as direction,
-        payload ->> '$.sender_kind' as sender_kind,
-        payload ->> '$.message_type' as message_type,
-        nullif(payload ->> '$.automation_kind', '') as automation_kind,
-        nullif(payload ->> '$.template_name', '') as template_name,
-        payload ->> '$.reply_to_message_id' as reply_to_message_id,
-        payload ->> '$.interactive_id' as interactive_id,
-        coalesce(try_cast(payload ->> '$.is_survey_answer' as boolean), false) as is_survey_answer
-    from deduplicated_events
+        coalesce(fields.message_id, event_id) as message_id,
+        fields.direction as direction,
+        fields.sender_kind as sender_kind,
+        fields.message_type as message_type,
+        nullif(fields.automation_kind, '') as automation_kind,
+        nullif(fields.template_name, '') as template_name,
+        fields.reply_to_message_id as reply_to_message_id,
+        fields.interactive_id as interactive_id,
+        coalesce(try_cast(fields.is_survey_answer as boolean), false) as is_survey_answer
+    from parsed
 ),
 
 deduplicated_messages as (

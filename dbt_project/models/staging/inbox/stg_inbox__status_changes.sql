@@ -3,6 +3,15 @@ with deduplicated as (
     {{ new_inbox_events('status_change') }}
 ),
 
+parsed as (
+    select
+        *,
+        {{ payload_fields([
+            'status', 'previous_status', 'resolution_kind', 'snoozed_until'
+        ]) }} as fields
+    from deduplicated
+),
+
 renamed as (
     select
         event_id,
@@ -13,12 +22,12 @@ renamed as (
         contact_id,
         actor_kind,
         actor_id,
-        payload ->> '$.status' as status,
-        payload ->> '$.previous_status' as previous_status,
-        payload ->> '$.resolution_kind' as resolution_kind,
-        try_cast(payload ->> '$.snoozed_until' as timestamptz) as snoozed_until_at,
+        fields.status as status,
+        fields.previous_status as previous_status,
+        fields.resolution_kind as resolution_kind,
+        try_cast(fields.snoozed_until as timestamptz) as snoozed_until_at,
         occurred_at as changed_at
-    from deduplicated
+    from parsed
 )
 
 select * from renamed

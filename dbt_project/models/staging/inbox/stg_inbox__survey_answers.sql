@@ -3,6 +3,13 @@ with deduplicated as (
     {{ new_inbox_events('survey_answer') }}
 ),
 
+parsed as (
+    select
+        *,
+        {{ payload_fields(['survey_id', 'kind', 'score']) }} as fields
+    from deduplicated
+),
+
 renamed as (
     select
         event_id,
@@ -13,11 +20,11 @@ renamed as (
         contact_id,
         actor_kind,
         actor_id,
-        payload ->> '$.survey_id' as survey_id,
-        payload ->> '$.kind' as survey_kind,
-        try_cast(payload ->> '$.score' as integer) as score,
+        fields.survey_id as survey_id,
+        fields.kind as survey_kind,
+        try_cast(fields.score as integer) as score,
         occurred_at as answered_at
-    from deduplicated
+    from parsed
 )
 
 select * from renamed

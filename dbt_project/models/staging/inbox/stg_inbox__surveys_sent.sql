@@ -3,6 +3,13 @@ with deduplicated as (
     {{ new_inbox_events('survey_sent') }}
 ),
 
+parsed as (
+    select
+        *,
+        {{ payload_fields(['survey_id', 'kind', 'message_id']) }} as fields
+    from deduplicated
+),
+
 renamed as (
     select
         event_id,
@@ -13,11 +20,11 @@ renamed as (
         contact_id,
         actor_kind,
         actor_id,
-        payload ->> '$.survey_id' as survey_id,
-        payload ->> '$.kind' as survey_kind,
-        payload ->> '$.message_id' as message_id,
+        fields.survey_id as survey_id,
+        fields.kind as survey_kind,
+        fields.message_id as message_id,
         occurred_at as sent_at
-    from deduplicated
+    from parsed
 )
 
 select * from renamed

@@ -3,6 +3,13 @@ with deduplicated as (
     {{ new_inbox_events('tag') }}
 ),
 
+parsed as (
+    select
+        *,
+        {{ payload_fields(['tag', 'action']) }} as fields
+    from deduplicated
+),
+
 renamed as (
     select
         event_id,
@@ -13,10 +20,10 @@ renamed as (
         contact_id,
         actor_kind,
         actor_id,
-        payload ->> '$.tag' as tag,
-        payload ->> '$.action' as tag_action,
+        fields.tag as tag,
+        fields.action as tag_action,
         occurred_at as tagged_at
-    from deduplicated
+    from parsed
 )
 
 select * from renamed

@@ -3,6 +3,13 @@ with deduplicated as (
     {{ new_inbox_events('topic') }}
 ),
 
+parsed as (
+    select
+        *,
+        {{ payload_fields(['topic', 'team_id']) }} as fields
+    from deduplicated
+),
+
 renamed as (
     select
         event_id,
@@ -13,10 +20,10 @@ renamed as (
         contact_id,
         actor_kind,
         actor_id,
-        payload ->> '$.topic' as topic,
-        nullif(payload ->> '$.team_id', '') as team_id,
+        fields.topic as topic,
+        nullif(fields.team_id, '') as team_id,
         occurred_at as topic_at
-    from deduplicated
+    from parsed
 )
 
 select * from renamed
