@@ -38,28 +38,28 @@ scope as (
 ),
 {% endif %}
 
-cycles as (
+cycles as not materialized (
     select cycle_id, conversation_id, opened_at, resolved_at from {{ ref('int_cycles_opened') }}
     {{ in_scope('where') }}
 ),
 
-attributes as (
+attributes as not materialized (
     select cycle_id, team_id from {{ ref('int_cycles_attributed') }}
     {{ in_scope('where') }}
 ),
 
-waits as (
+waits as not materialized (
     select * from {{ ref('int_backlog_waits') }}
     {{ in_scope('where') }}
 ),
 
-status_changes as (
+status_changes as not materialized (
     select conversation_id, status, changed_at
     from {{ ref('stg_inbox__status_changes') }}
     {{ in_scope('where') }}
 ),
 
-assignments as (
+assignments as not materialized (
     select conversation_id, agent_id, team_id, assigned_at
     from {{ ref('stg_inbox__assignments') }}
     {{ in_scope('where') }}

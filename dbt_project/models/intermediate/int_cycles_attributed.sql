@@ -16,7 +16,7 @@ scope as (
 ),
 {% endif %}
 
-cycles as (
+cycles as not materialized (
     select * from {{ ref('int_cycles_opened') }}
     {{ in_scope('where') }}
 ),

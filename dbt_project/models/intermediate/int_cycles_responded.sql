@@ -16,12 +16,12 @@ scope as (
 ),
 {% endif %}
 
-cycles as (
+cycles as not materialized (
     select * from {{ ref('int_cycles_opened') }}
     {{ in_scope('where') }}
 ),
 
-messages as (
+messages as not materialized (
     select * from {{ ref('int_messages_cycled') }}
     where cycle_id is not null
     {{ in_scope('and') }}

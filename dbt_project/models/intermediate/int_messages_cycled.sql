@@ -12,17 +12,14 @@
     outreach) have no cycle. Incremental by conversation: cycles depend only on their own
     conversation's events, so a run rewrites just the conversations touched by new messages or
     status changes (late and out-of-order events included). -#}
-with messages as (
-    select * from {{ ref('stg_inbox__messages') }}
-),
-
+with
 {% if is_incremental() %}
 watermark as (
     select coalesce(max(seq), -1) as max_seq from {{ this }}
 ),
 
 touched_conversations as (
-    select conversation_id from messages
+    select conversation_id from {{ ref('stg_inbox__messages') }}
     where seq > (select max_seq from watermark)
     union
     select conversation_id from {{ ref('stg_inbox__status_changes') }}
@@ -30,12 +27,14 @@ touched_conversations as (
 ),
 
 scoped as (
-    select * from messages
+    -- every reference to the 10-million-row messages table reads it afresh: a CTE referenced
+    -- twice would be materialised whole
+    select * from {{ ref('stg_inbox__messages') }}
     where conversation_id in (select conversation_id from touched_conversations)
 ),
 {% else %}
 scoped as (
-    select * from messages
+    select * from {{ ref('stg_inbox__messages') }}
 ),
 {% endif %}
 

@@ -1,4 +1,4 @@
-with segments as (
+with segments as not materialized (
     select * from {{ ref('int_backlog_segments') }}
 ),
 

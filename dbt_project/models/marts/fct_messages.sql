@@ -9,40 +9,35 @@
 }}
 {#- Incremental by conversation: a run rewrites every message of the conversations touched by
     new events (a late or out-of-order event can move messages to another cycle). -#}
-with messages as (
-    select * from {{ ref('int_messages_cycled') }}
-),
-
-statuses as (
-    select * from {{ ref('stg_inbox__message_statuses') }}
-),
-
+with
 {% if is_incremental() %}
 watermark as (
     select coalesce(max(event_seq), -1) as max_seq from {{ this }}
 ),
 
+-- each reference to a 10-million-row table reads it afresh: a CTE referenced twice would be
+-- materialised whole
 touched_conversations as (
-    select conversation_id from messages
+    select conversation_id from {{ ref('int_messages_cycled') }}
     where seq > (select max_seq from watermark)
     union
     select conversation_id from {{ ref('stg_inbox__status_changes') }}
     where seq > (select max_seq from watermark)
     union
-    select messages.conversation_id
-    from statuses
-    inner join messages
-        on statuses.message_id = messages.message_id
-    where statuses.seq > (select max_seq from watermark)
+    select conversation_id from {{ ref('int_messages_cycled') }}
+    where message_id in (
+        select message_id from {{ ref('stg_inbox__message_statuses') }}
+        where seq > (select max_seq from watermark)
+    )
 ),
 
 scoped as (
-    select * from messages
+    select * from {{ ref('int_messages_cycled') }}
     where conversation_id in (select conversation_id from touched_conversations)
 ),
 {% else %}
 scoped as (
-    select * from messages
+    select * from {{ ref('int_messages_cycled') }}
 ),
 {% endif %}
 
@@ -53,7 +48,7 @@ status_times as (
         min(status_at) filter (where status = 'read') as read_at,
         min(status_at) filter (where status = 'failed') as failed_at,
         arg_min(error_code, status_at) filter (where status = 'failed') as error_code
-    from statuses
+    from {{ ref('stg_inbox__message_statuses') }}
     {% if is_incremental() %}
     where message_id in (select message_id from scoped)
     {% endif %}

@@ -1,4 +1,4 @@
-with cycles as (
+with cycles as not materialized (
     select * from {{ ref('fct_cycles') }}
 ),
 
