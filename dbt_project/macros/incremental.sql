@@ -4,6 +4,19 @@
 (select coalesce(max(seq), 0) from {{ ref('stg_inbox__event_keys') }})
 {%- endmacro %}
 
+{% macro stored_max(column) -%}
+{#- The largest `column` (a feed seq) this incremental model has stored, -1 when empty, as a
+    literal: `seq > <literal>` lets DuckDB skip every row group of a seq-ordered table below it
+    (the raw feed, the append-only staging tables), where `seq > (select max(...))` scans all
+    25 million feed rows. Use only inside `is_incremental()`. -#}
+{%- if execute -%}
+    {%- set result = run_query('select coalesce(max(' ~ column ~ '), -1) from ' ~ this) -%}
+    {{- result.columns[0].values()[0] -}}
+{%- else -%}
+    -1
+{%- endif -%}
+{%- endmacro %}
+
 {% macro touched_conversations(with_contacts=true) -%}
 {#- The conversations whose cycle rows may change since this model was last built: every
     conversation with an event of a higher seq than the model's stored `source_seq` (late and
@@ -14,7 +27,7 @@
     with new_events as (
         select conversation_id, contact_id, event_type
         from {{ ref('stg_inbox__event_keys') }}
-        where seq > (select coalesce(max(source_seq), -1) from {{ this }})
+        where seq > {{ stored_max('source_seq') }}
     )
     select conversation_id from new_events where conversation_id is not null
     {% if with_contacts %}

@@ -13,7 +13,7 @@
         select * from {{ source('inbox', 'inbox_events') }}
         where event_type = '{{ event_type }}'
         {% if is_incremental() %}
-            and seq > (select coalesce(max(seq), -1) from {{ this }})
+            and seq > {{ stored_max('seq') }}
         {% endif %}
     )
 

@@ -14,16 +14,13 @@
     status changes (late and out-of-order events included). -#}
 with
 {% if is_incremental() %}
-watermark as (
-    select coalesce(max(seq), -1) as max_seq from {{ this }}
-),
-
+{%- set watermark = stored_max('seq') %}
 touched_conversations as (
     select conversation_id from {{ ref('stg_inbox__messages') }}
-    where seq > (select max_seq from watermark)
+    where seq > {{ watermark }}
     union
     select conversation_id from {{ ref('stg_inbox__status_changes') }}
-    where seq > (select max_seq from watermark)
+    where seq > {{ watermark }}
 ),
 
 scoped as (

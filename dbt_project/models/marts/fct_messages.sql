@@ -11,23 +11,20 @@
     new events (a late or out-of-order event can move messages to another cycle). -#}
 with
 {% if is_incremental() %}
-watermark as (
-    select coalesce(max(event_seq), -1) as max_seq from {{ this }}
-),
-
+{%- set watermark = stored_max('event_seq') %}
 -- each reference to a 10-million-row table reads it afresh: a CTE referenced twice would be
 -- materialised whole
 touched_conversations as (
     select conversation_id from {{ ref('int_messages_cycled') }}
-    where seq > (select max_seq from watermark)
+    where seq > {{ watermark }}
     union
     select conversation_id from {{ ref('stg_inbox__status_changes') }}
-    where seq > (select max_seq from watermark)
+    where seq > {{ watermark }}
     union
     select conversation_id from {{ ref('int_messages_cycled') }}
     where message_id in (
         select message_id from {{ ref('stg_inbox__message_statuses') }}
-        where seq > (select max_seq from watermark)
+        where seq > {{ watermark }}
     )
 ),
 
