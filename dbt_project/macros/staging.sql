@@ -20,7 +20,12 @@
     select * from typed_events
     where seq in (select min(seq) from typed_events group by event_id)
     {% if is_incremental() %}
-        and event_id not in (select event_id from {{ this }})
+        -- stored copies looked up from the new ids (a probe of the stored table), not the other
+        -- way round (a hash table of every stored id)
+        and event_id not in (
+            select event_id from {{ this }}
+            where event_id in (select event_id from typed_events)
+        )
     {% endif %}
 {% endmacro %}
 

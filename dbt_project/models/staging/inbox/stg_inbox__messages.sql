@@ -48,7 +48,10 @@ deduplicated_messages as (
     -- a webhook delivered twice under different event ids is still one WhatsApp message
     select * from extracted
     {% if is_incremental() %}
-    where message_id not in (select message_id from {{ this }})
+    where message_id not in (
+        select message_id from {{ this }}
+        where message_id in (select message_id from extracted)
+    )
     {% endif %}
     qualify row_number() over (partition by message_id order by seq) = 1
 ),
