@@ -2,22 +2,12 @@ with cycles as (
     select * from {{ ref('int_cycles_opened') }}
 ),
 
-messages as (
-    select contact_id, inbox_id, sent_at, seq from {{ ref('stg_inbox__messages') }}
-    where contact_id is not null
-),
-
 contacts as (
     select contact_id, inbox_id from {{ ref('stg_inbox__contacts') }}
 ),
 
 first_seen as (
-    select
-        contact_id,
-        arg_min(inbox_id, {{ timeline_key('sent_at', 'seq') }}) as inbox_id,
-        min(sent_at) as first_seen_at
-    from messages
-    group by contact_id
+    select contact_id, inbox_id, first_seen_at from {{ ref('int_contacts_first_seen') }}
 ),
 
 cycle_counts as (
