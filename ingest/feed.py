@@ -26,6 +26,7 @@ MAX_PAGE_SIZE = 50_000
 # also goes straight to the database file instead of the WAL.
 BATCH_EVENTS = 1_000_000
 FEED_NAME = "inbox_events"
+PULL_MEMORY_LIMIT = "2GB"
 
 # Column order and types of docs/events.md; the warehouse table mirrors the feed exactly.
 EVENT_COLUMNS: dict[str, str] = {
@@ -140,7 +141,10 @@ def _connection(
         return
     path = Path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    # The pull runs in the pipeline's own process, before dbt's: with DuckDB's default (80% of
+    # RAM) a 25 M-event pull peaked at 3.2 GB; 1GB made it 1.6x slower (95.8 s vs 58.3 s).
+    con = duckdb.connect(str(path), config={"memory_limit": PULL_MEMORY_LIMIT})
+    con.execute("SET enable_progress_bar = false")
     try:
         yield con
     finally:
