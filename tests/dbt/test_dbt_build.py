@@ -82,6 +82,29 @@ def late_events(start_seq: int) -> list[dict[str, Any]]:
     log.assign("c20", local("2026-12-28 10:00:02"), "carla")
     log.reply("c20", local("2026-12-28 10:03"), "carla")
     log.resolve("c20", local("2026-12-28 10:20"), "agent", "carla")
+    # A survey sent and answered in this batch, and a second (ignored) answer to an old survey:
+    # int_surveys_answered rewrites only the surveys with new events.
+    log.add(
+        "survey_sent",
+        local("2026-12-28 10:21"),
+        {"survey_id": "s-c20", "kind": "csat", "message_id": "out:s-c20"},
+        conversation="c20",
+        actor_kind="automation",
+    )
+    log.add(
+        "survey_answer",
+        local("2026-12-28 10:25"),
+        {"survey_id": "s-c20", "kind": "csat", "score": 4},
+        conversation="c20",
+        actor_kind="customer",
+    )
+    log.add(
+        "survey_answer",
+        local("2026-12-28 10:26"),
+        {"survey_id": "s-c06", "kind": "csat", "score": 1},
+        conversation="c06",
+        actor_kind="customer",
+    )
     # c01 was never answered: a reply from November arrives only now.
     log.reply("c01", local("2026-11-23 10:30"), "diego")
     # A CRM conversion for c13's contact, within its lead's window, with no conversation: only
@@ -229,6 +252,8 @@ def test_incremental_equals_full_refresh(tmp_path: Path) -> None:
     assert cycle(incremental, "c13:1", "is_lead, converted_at is not null") == (True, True)
     assert cycle(incremental, "c05:1", "is_lead, converted_at") == (True, None)
     assert cycle(incremental, "c21:1", "converted_at is not null") == (True,)
+    assert cycle(incremental, "c20:1", "csat_score") == (4,)
+    assert cycle(incremental, "c06:1", "csat_score") == (5,)
     # as_of moved past Monday's opening: new snapshots count c22's untouched open cycle
     assert (
         query(
