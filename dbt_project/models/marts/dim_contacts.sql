@@ -3,7 +3,11 @@ with cycles as (
 ),
 
 contacts as (
-    select contact_id, inbox_id from {{ ref('stg_inbox__contacts') }}
+    -- the current state of each contact
+    select contact_id, inbox_id
+    from {{ ref('stg_inbox__contacts') }}
+    where contact_id is not null
+    qualify row_number() over (partition by contact_id order by changed_at desc, seq desc) = 1
 ),
 
 first_seen as (

@@ -1,31 +1,26 @@
-with source as (
-    select * from {{ source('inbox', 'inbox_events') }}
-    where event_type = 'contact'
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail') }}
+{#- Contact changes, one row per event (ids only: names and phone numbers stay in the inbox).
+    Append-only like the other event types, so no run re-reads the payloads of the whole feed;
+    dim_contacts takes each contact's latest state. -#}
+with deduplicated as (
+    {{ new_inbox_events('contact') }}
 ),
 
-deduplicated as (
-    select * from source
-    qualify row_number() over (partition by event_id order by seq) = 1
+parsed as (
+    select
+        *,
+        {{ payload_fields(['contact_id']) }} as fields
+    from deduplicated
 ),
 
 renamed as (
     select
-        coalesce(payload ->> '$.contact_id', contact_id) as contact_id,
+        event_id,
+        seq,
+        coalesce(fields.contact_id, contact_id) as contact_id,
         inbox_id,
-        occurred_at as changed_at,
-        seq
-    from deduplicated
-),
-
-latest as (
-    -- the current state of each contact (no names or phone numbers: those stay in the inbox)
-    select
-        contact_id,
-        inbox_id,
-        changed_at as last_changed_at
-    from renamed
-    where contact_id is not null
-    qualify row_number() over (partition by contact_id order by changed_at desc, seq desc) = 1
+        occurred_at as changed_at
+    from parsed
 )
 
-select * from latest
+select * from renamed
