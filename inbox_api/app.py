@@ -122,7 +122,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = EventStore(settings.inbox_db, clock=clock, max_batch=settings.commit_max_batch)
+        store = EventStore(
+            settings.inbox_db,
+            clock=clock,
+            max_batch=settings.commit_max_batch,
+            threads=settings.inbox_db_threads,
+        )
         inbox = Inbox(store, config, channel or make_channel(settings))
         app.state.inbox = inbox
         app.state.settings = settings

@@ -616,6 +616,7 @@ class EventStore:
         *,
         clock: Clock = utcnow,
         max_batch: int = 2000,
+        threads: int = 1,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -626,6 +627,7 @@ class EventStore:
         # threshold, stalling that batch; a larger WAL makes it rare at the cost of a longer
         # replay after a crash. Every acknowledged commit is in the WAL either way.
         self._con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+        self._con.execute(f"set threads = {int(threads)}")
         migrate(self._con)
         self._next_seq = self._scalar("select coalesce(max(seq), 0) + 1 from events")
         self._id_counter = 0
