@@ -201,7 +201,7 @@ class WebhookJournal:
         first = self._next_id
         ids = list(range(first, first + len(batch)))
         rejected = [(i, item) for i, item in zip(ids, batch, strict=True) if item.delivery.reason]
-        raw = pa.table(  # noqa: F841 (read by the SQL below)
+        raw = pa.table(  # read by the SQL below (a DuckDB replacement scan)
             {
                 "webhook_id": pa.array(ids, pa.int64()),
                 "received_at": pa.array([now] * len(batch), pa.timestamp("us", tz="UTC")),
@@ -212,24 +212,11 @@ class WebhookJournal:
         )
         con = self._con
         try:
-            con.execute("begin")
-            con.execute("insert into raw_webhooks select * from raw")
-            if rejected:
-                dead = pa.table(  # noqa: F841
-                    {
-                        "webhook_id": pa.array([i for i, _ in rejected], pa.int64()),
-                        "received_at": pa.array(
-                            [now] * len(rejected), pa.timestamp("us", tz="UTC")
-                        ),
-                        "reason": [item.delivery.reason for _, item in rejected],
-                        "body": pa.array([item.delivery.body for _, item in rejected], pa.binary()),
-                    }
-                )
-                con.execute("insert into dead_letters select * from dead")
-            con.execute("commit")
+            if not rejected:  # the usual case: one statement, its own transaction
+                con.execute("insert into raw_webhooks select * from raw")
+            else:
+                self._commit_with_dead_letters(raw, now, rejected)
         except Exception as exc:
-            with contextlib.suppress(duckdb.Error):
-                con.execute("rollback")
             log.exception("webhook journal commit failed")
             for item in batch:
                 item.future.set_exception(exc)
@@ -242,3 +229,26 @@ class WebhookJournal:
                 self._hand_over(webhook_id, item.delivery)
         for webhook_id, item in zip(ids, batch, strict=True):
             item.future.set_result(webhook_id)
+
+    def _commit_with_dead_letters(
+        self, raw: pa.Table, now: Any, rejected: list[tuple[int, _Item]]
+    ) -> None:
+        """Bodies that did not parse go to `dead_letters` too, in the same transaction."""
+        dead = pa.table(  # noqa: F841 (read by the SQL below, as is `raw`)
+            {
+                "webhook_id": pa.array([i for i, _ in rejected], pa.int64()),
+                "received_at": pa.array([now] * len(rejected), pa.timestamp("us", tz="UTC")),
+                "reason": [item.delivery.reason for _, item in rejected],
+                "body": pa.array([item.delivery.body for _, item in rejected], pa.binary()),
+            }
+        )
+        con = self._con
+        try:
+            con.execute("begin")
+            con.execute("insert into raw_webhooks select * from raw")
+            con.execute("insert into dead_letters select * from dead")
+            con.execute("commit")
+        except Exception:
+            with contextlib.suppress(duckdb.Error):
+                con.execute("rollback")
+            raise
