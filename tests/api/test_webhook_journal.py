@@ -27,6 +27,7 @@ def test_an_acknowledgement_names_the_journaled_delivery_and_its_outcome(api: Ap
     outcome = api.applied(ack["webhook_id"])
     assert (outcome["new_messages"], outcome["duplicates"], outcome["error"]) == (1, 0, None)
     assert outcome["applied_at"] >= outcome["received_at"]
+    assert api.client.get("/health").json()["webhooks_pending"] == 0
 
 
 def test_a_rejected_delivery_is_reported_with_its_reason(api: Api) -> None:
