@@ -21,10 +21,13 @@ import httpx
 
 PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
 MAX_PAGE_SIZE = 50_000
-# Pages loaded per transaction. Checking a batch for already-seen event_ids scans every stored
-# event_id once, so loading page by page would cost O(events) per page; a batch of ~1 M events
-# also goes straight to the database file instead of the WAL.
+# Events loaded per transaction. Checking a batch for already-seen event_ids scans every stored
+# event_id once, so loading page by page would cost O(events) per page: a batch holds at least
+# BATCH_EVENTS (large appends also go straight to the database file instead of the WAL) and
+# grows with the table (half the stored events) up to MAX_BATCH_EVENTS, so a pull from empty
+# scans the table ~10 times instead of once per million events.
 BATCH_EVENTS = 1_000_000
+MAX_BATCH_EVENTS = 3_000_000
 FEED_NAME = "inbox_events"
 PULL_MEMORY_LIMIT = "2GB"
 
@@ -94,7 +97,6 @@ def pull_feed(
     """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
-    batch_pages = max(1, BATCH_EVENTS // page_size)
     with (
         _connection(warehouse) as con,
         _client(client) as http,
@@ -103,19 +105,23 @@ def pull_feed(
     ):
         ensure_raw_tables(con)
         after = warehouse_cursor(con)
+        # Events stored once the batches submitted so far have loaded: sizes the next batch.
+        expected = int(con.execute("SELECT count(*) FROM raw.inbox_events").fetchall()[0][0])
         pulled = new = 0
         url = f"{api_url.rstrip('/')}/v1/feed/events"
         headers = {"Authorization": f"Bearer {token}", "Accept": PARQUET_MEDIA_TYPE}
         fetch = _Fetcher(http, url, headers, max_attempts, backoff_seconds, sleep, Path(spool))
-        pending: Future[_Batch] = downloads.submit(fetch.batch, after, page_size, batch_pages)
+        pages = _batch_pages(expected, page_size)
+        expected += pages * page_size
+        pending: Future[_Batch] = downloads.submit(fetch.batch, after, page_size, pages)
         try:
             while True:
                 batch = pending.result()
                 if batch.has_more:
                     # The next pages download while this batch loads.
-                    pending = downloads.submit(
-                        fetch.batch, batch.next_after, page_size, batch_pages
-                    )
+                    pages = _batch_pages(expected, page_size)
+                    expected += pages * page_size
+                    pending = downloads.submit(fetch.batch, batch.next_after, page_size, pages)
                 try:
                     rows, inserted = _load_pages(con, batch.pages, url)
                 finally:
@@ -130,6 +136,12 @@ def pull_feed(
             pending.cancel()
             raise
         return PullResult(pulled=pulled, new=new, cursor=warehouse_cursor(con))
+
+
+def _batch_pages(stored_events: int, page_size: int) -> int:
+    """Pages in the next batch, for a table holding `stored_events`."""
+    events = min(MAX_BATCH_EVENTS, max(BATCH_EVENTS, stored_events // 2))
+    return max(1, events // page_size)
 
 
 @contextlib.contextmanager

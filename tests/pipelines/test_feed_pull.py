@@ -168,3 +168,10 @@ def test_pages_load_in_batches_and_a_failed_batch_keeps_the_ones_before(
     pull_feed(feed_api.url, feed_api.feed_token, fresh)
     assert _rows(warehouse) == _rows(fresh)
     assert list(spool.iterdir()) == []
+
+
+def test_batches_grow_with_the_table_up_to_a_cap():
+    assert feed._batch_pages(0, 50_000) == feed.BATCH_EVENTS // 50_000
+    assert feed._batch_pages(4_000_000, 50_000) == 2_000_000 // 50_000
+    assert feed._batch_pages(100_000_000, 50_000) == feed.MAX_BATCH_EVENTS // 50_000
+    assert feed._batch_pages(0, 50_000_000) == 1
