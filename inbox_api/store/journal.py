@@ -31,7 +31,7 @@ import orjson
 import pyarrow as pa
 
 from inbox_api.store.state import conversation_id_for
-from inbox_api.store.writer import EventStore, Hints, Tx
+from inbox_api.store.writer import EventStore, Hints, Tx, claimed_batches, stop_worker
 from inbox_api.whatsapp.parse import InboundMessage, PayloadError, StatusUpdate, parse_webhook
 
 log = logging.getLogger(__name__)
@@ -90,9 +90,6 @@ class _Item:
     def __init__(self, delivery: Delivery) -> None:
         self.delivery = delivery
         self.future: Future[int] = Future()
-
-
-_STOP = object()
 
 
 class WebhookJournal:
@@ -168,35 +165,14 @@ class WebhookJournal:
         return len(rows)
 
     def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(_STOP)
-            self._thread.join(timeout=30)
-        with contextlib.suppress(duckdb.Error):
-            self._con.close()
+        stop_worker(self._queue, self._thread, self._con)
 
     # thread ----------------------------------------------------------------------------
     def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
-            batch, stop = [item], False
-            while len(batch) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is _STOP:
-                    stop = True
-                    break
-                batch.append(nxt)
-            self._commit([i for i in batch if i.future.set_running_or_notify_cancel()])
-            if stop:
-                return
+        for batch in claimed_batches(self._queue, self.max_batch):
+            self._commit(batch)
 
     def _commit(self, batch: list[_Item]) -> None:
-        if not batch:
-            return
         now = self.store.clock()
         first = self._next_id
         ids = list(range(first, first + len(batch)))

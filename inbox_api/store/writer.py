@@ -607,6 +607,46 @@ class _Item:
 _STOP = object()
 
 
+def claimed_batches(items: queue.SimpleQueue, max_batch: int) -> Iterator[list[Any]]:
+    """Group commit's intake: wait for one item, then take whatever else is queued (up to
+    `max_batch`), until `stop_worker` queues its sentinel.
+
+    Items are claimed first (`Future.set_running_or_notify_cancel`): one whose caller gave up (a
+    disconnected request) was never acknowledged, so it is skipped and nothing is lost; once
+    claimed, a future can no longer be cancelled and its result is always delivered.
+    """
+    while True:
+        item = items.get()
+        if item is _STOP:
+            return
+        batch, stop = [item], False
+        while len(batch) < max_batch:
+            try:
+                nxt = items.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is _STOP:
+                stop = True
+                break
+            batch.append(nxt)
+        claimed = [item for item in batch if item.future.set_running_or_notify_cancel()]
+        if claimed:
+            yield claimed
+        if stop:
+            return
+
+
+def stop_worker(
+    items: queue.SimpleQueue, thread: threading.Thread, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Let a `claimed_batches` thread finish what is queued, then close its connection."""
+    if thread.is_alive():
+        items.put(_STOP)
+        thread.join(timeout=30)
+    with contextlib.suppress(duckdb.Error):
+        con.close()
+
+
 class EventStore:
     """Owns the DuckDB connection; one writer thread, any number of reader cursors."""
 
@@ -718,42 +758,11 @@ class EventStore:
         return self.submit(fn).result()
 
     def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(_STOP)
-            self._thread.join(timeout=30)
-        with contextlib.suppress(duckdb.Error):
-            self._con.close()
+        stop_worker(self._queue, self._thread, self._con)
 
     def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
-            batch = [item] if self._claim(item) else []
-            stop = False
-            while len(batch) < self.max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is _STOP:
-                    stop = True
-                    break
-                if self._claim(nxt):
-                    batch.append(nxt)
-            if batch:
-                self._execute(batch)
-            if stop:
-                return
-
-    @staticmethod
-    def _claim(item: _Item) -> bool:
-        """False when the caller gave up (a disconnected request) before the command ran.
-
-        Such a command was never acknowledged, so skipping it loses nothing; once claimed, a
-        future can no longer be cancelled and its result is always delivered.
-        """
-        return item.future.set_running_or_notify_cancel()
+        for batch in claimed_batches(self._queue, self.max_batch):
+            self._execute(batch)
 
     def _execute(self, batch: list[_Item]) -> None:
         try:
