@@ -331,8 +331,14 @@ class LivePlayer:
             note = {"body": self.rng.choice(NOTES)}
             if self._ok(self.client.post(f"{path}/notes", json=note, headers=headers), "note"):
                 self.stats.notes += 1
-        if topic in TOPICS and self.rng.random() < p.tag_probability / 2:
-            tag = {"tag": self.rng.choice(TOPICS[topic].tags)}
+        # An agent adds a tag the conversation does not have yet (the API refuses a repeat: 409).
+        new_tags = (
+            [t for t in TOPICS[topic].tags if t not in item.get("tags", [])]
+            if topic in TOPICS
+            else []
+        )
+        if new_tags and self.rng.random() < p.tag_probability / 2:
+            tag = {"tag": self.rng.choice(new_tags)}
             if self._ok(self.client.post(f"{path}/tags", json=tag, headers=headers), "tag"):
                 self.stats.tags += 1
         wants_lead = topic == "sales_lead" and work.replies == 1
