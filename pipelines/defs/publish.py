@@ -67,6 +67,9 @@ class SnapshotInfo:
 # Tables keyed by conversation are patched key by key when they change: the dbt models rewrite
 # only the conversations new events touched, so most of their rows stay as they were.
 PATCH_KEY = "conversation_id"
+# Pipeline bookkeeping, never published: the feed seq an incremental model computed a row at
+# (its next run rewrites what changed after it). Serving readers do not see it.
+BOOKKEEPING_COLUMNS = frozenset({"source_seq"})
 # A reused snapshot keeps the blocks of replaced rows free for the next write; past this share of
 # free blocks the next publish writes a compact file from scratch instead.
 MAX_FREE_BLOCK_SHARE = 0.4
@@ -192,10 +195,13 @@ class _Relation:
     def ident(self) -> str:
         return _quote_ident(self.name)
 
+    def select_list(self, alias: str) -> str:
+        """The published columns, in order (bookkeeping columns left out)."""
+        return ", ".join(f"{alias}.{_quote_ident(name)}" for name, _, _ in self.columns)
+
     def row_hash(self, alias: str) -> str:
-        """SQL for one row's hash (over every column, in order)."""
-        columns = ", ".join(f"{alias}.{_quote_ident(name)}" for name, _, _ in self.columns)
-        return f"hash({columns})"
+        """SQL for one row's hash (over every published column, in order)."""
+        return f"hash({self.select_list(alias)})"
 
     @property
     def patch_key(self) -> str | None:
@@ -228,7 +234,8 @@ def _relations(con: duckdb.DuckDBPyConnection, warehouse_db: Path) -> list[_Rela
         ORDER BY table_name, column_index
         """
     ).fetchall():
-        columns.setdefault(table, []).append((column, data_type, comment))
+        if column not in BOOKKEEPING_COLUMNS:
+            columns.setdefault(table, []).append((column, data_type, comment))
     return [_Relation(name, comment, columns.get(name, [])) for name, comment in relations]
 
 
@@ -287,7 +294,9 @@ def _copy_table(con: duckdb.DuckDBPyConnection, relation: _Relation) -> tuple[in
     """Write one relation in full, with its comments; returns (rows, hash sum)."""
     ident = relation.ident
     con.execute(f"DROP TABLE IF EXISTS main.{ident}")
-    con.execute(f"CREATE TABLE main.{ident} AS SELECT * FROM wh.main.{ident}")
+    con.execute(
+        f"CREATE TABLE main.{ident} AS SELECT {relation.select_list('t')} FROM wh.main.{ident} t"
+    )
     if relation.comment:
         con.execute(f"COMMENT ON TABLE main.{ident} IS {_quote_literal(relation.comment)}")
     for column, _, comment in relation.columns:
@@ -355,7 +364,7 @@ def _update_table(
         f"WHERE t.{qkey} IS NOT DISTINCT FROM c.k"
     )
     con.execute(
-        f"INSERT INTO main.{ident} SELECT t.* FROM wh.main.{ident} t "
+        f"INSERT INTO main.{ident} SELECT {relation.select_list('t')} FROM wh.main.{ident} t "
         f"SEMI JOIN publish_changed_keys c ON t.{qkey} IS NOT DISTINCT FROM c.k"
     )
     con.execute("DROP TABLE publish_new_keys")

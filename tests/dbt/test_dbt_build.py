@@ -19,7 +19,7 @@ from dbt_fixture_warehouse import (
     write_fixture_warehouse,
 )
 
-from pipelines.defs.publish import SERVING_TABLES
+from pipelines.defs.publish import BOOKKEEPING_COLUMNS, SERVING_TABLES
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = REPO / "dbt_project"
@@ -56,11 +56,24 @@ def dbt_build(warehouse: Path, work: Path, *extra: str) -> None:
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
 
 
+def served_columns(con: duckdb.DuckDBPyConnection, model: str) -> str:
+    """The model's columns but the bookkeeping ones (source_seq), which differ between an
+    incremental and a full build and are never published."""
+    rows = con.execute(
+        "select column_name from duckdb_columns() where schema_name = 'main' and table_name = ? "
+        "order by column_index",
+        [model],
+    ).fetchall()
+    return ", ".join(f'"{name}"' for (name,) in rows if name not in BOOKKEEPING_COLUMNS)
+
+
 def snapshot(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return {
-            model: con.execute(f"select * from main.{model} order by all").fetchall()
+            model: con.execute(
+                f"select {served_columns(con, model)} from main.{model} order by all"
+            ).fetchall()
             for model in SERVING_TABLES
         }
     finally:

@@ -21,7 +21,8 @@ from pipelines.defs.publish import (
 def _warehouse(path: Path, cycles: int) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute(
-            "CREATE OR REPLACE TABLE fct_cycles AS SELECT range AS cycle_id FROM range($1)",
+            "CREATE OR REPLACE TABLE fct_cycles AS "
+            "SELECT range AS cycle_id, 7 AS source_seq FROM range($1)",
             [cycles],
         )
         con.execute("COMMENT ON TABLE fct_cycles IS 'One row per care cycle; it''s the unit.'")
@@ -57,6 +58,12 @@ def test_publish_copies_marts_and_reporting_with_their_comments(tmp_path):
         ("rpt_kpis_daily", "Daily KPIs."),
     ]
     assert columns == [("fct_cycles", "cycle_id", "Cycle key.")]
+    # bookkeeping columns (the feed seq a row was computed at) stay in the warehouse
+    with duckdb.connect(str(serving), read_only=True) as con:
+        published = con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'fct_cycles'"
+        ).fetchall()
+    assert published == [("cycle_id",)]
     assert sorted(p.name for p in serving.parent.iterdir()) == [
         ".analytics.duckdb.publish.json",
         "analytics.duckdb",
