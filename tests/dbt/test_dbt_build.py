@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -277,6 +278,28 @@ def test_incremental_equals_full_refresh(tmp_path: Path) -> None:
         >= 1
     )
     shutil.rmtree(tmp_path / "a", ignore_errors=True)
+
+
+def test_a_later_as_of_alone_turns_pending_into_breached_everywhere(tmp_path: Path) -> None:
+    """No new events, only a later as_of: the incremental marts and reports follow the cycles
+    whose deadline passed, as a full refresh would."""
+    events = build_events()
+    sunday = EventLog(next_seq=max(row["seq"] for row in events) + 1)
+    sunday.customer("c22", local("2026-12-27 20:00"))
+    events += sunday.rows
+    early = json.dumps({"as_of": local("2026-12-27 20:01").isoformat()})
+    late = json.dumps({"as_of": local("2026-12-29 12:00").isoformat()})
+    incremental = tmp_path / "incremental.duckdb"
+    write_fixture_warehouse(incremental, events)
+    dbt_build(incremental, tmp_path / "a", "--vars", early)
+    assert cycle(incremental, "c22:1", "sla_status") == ("pending",)
+    dbt_build(incremental, tmp_path / "a", "--vars", late)
+    assert cycle(incremental, "c22:1", "sla_status") == ("breached",)
+
+    full = tmp_path / "full.duckdb"
+    write_fixture_warehouse(full, events)
+    dbt_build(full, tmp_path / "b", "--vars", late)
+    assert snapshot(incremental) == snapshot(full)
 
 
 def test_benchmark_floor_query_agrees_with_fct_cycles(built: Path) -> None:

@@ -1,21 +1,58 @@
-with cycles as (
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+{#- Incremental by conversation: a run rewrites the conversations that any upstream cycle model
+    rewrote since this model's stored source_seq, and those whose stored SLA status the current
+    as_of contradicts (an unanswered cycle's deadline passed, or an earlier as_of), so a run that
+    failed half-way heals on the next one. -#}
+with as_of as (
+    select as_of_at from {{ ref('stg_inbox__run_as_of') }}
+),
+
+{% if is_incremental() %}
+{%- set watermark = stored_max('source_seq') %}
+scope as (
+    {%- for model in ['int_cycles_opened', 'int_cycles_responded', 'int_cycles_resolved',
+                      'int_cycles_sla', 'int_cycles_attributed'] %}
+    select conversation_id from {{ ref(model) }} where source_seq > {{ watermark }}
+    union
+    {%- endfor %}
+    select conversation_id from {{ this }}
+    where not is_answered
+        and sla_status in ('pending', 'breached')
+        and (sla_status = 'breached') is distinct from
+            (sla_deadline_at < (select as_of_at from as_of))
+),
+{% endif %}
+
+cycles as (
     select * from {{ ref('int_cycles_opened') }}
+    {{ in_scope('where') }}
 ),
 
 responded as (
     select * from {{ ref('int_cycles_responded') }}
+    {{ in_scope('where') }}
 ),
 
 resolved as (
     select * from {{ ref('int_cycles_resolved') }}
+    {{ in_scope('where') }}
 ),
 
 sla as (
     select * from {{ ref('int_cycles_sla') }}
+    {{ in_scope('where') }}
 ),
 
 attributed as (
     select * from {{ ref('int_cycles_attributed') }}
+    {{ in_scope('where') }}
 ),
 
 final as (
@@ -64,7 +101,8 @@ final as (
         attributed.converted_at,
         responded.customer_message_count,
         responded.agent_message_count,
-        coalesce(resolved.has_clock_anomaly, false) as has_clock_anomaly
+        coalesce(resolved.has_clock_anomaly, false) as has_clock_anomaly,
+        {{ source_seq() }} as source_seq
     from cycles
     inner join responded on cycles.cycle_id = responded.cycle_id
     inner join sla on cycles.cycle_id = sla.cycle_id
