@@ -1,13 +1,38 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+{#- Incremental by conversation: a run rewrites the conversations whose surveys, cycle team or
+    resolving agent an upstream model rewrote since this model's stored source_seq. -#}
+{% if is_incremental() %}
+{%- set watermark = stored_max('source_seq') %}
+with scope as (
+    {%- for model in ['int_surveys_answered', 'int_cycles_attributed', 'int_cycles_resolved'] %}
+    {% if not loop.first %}union{% endif %}
+    select conversation_id from {{ ref(model) }} where source_seq > {{ watermark }}
+    {%- endfor %}
+),
+
+surveys as (
+{% else %}
 with surveys as (
+{% endif %}
     select * from {{ ref('int_surveys_answered') }}
+    {{ in_scope('where') }}
 ),
 
 cycles as (
     select cycle_id, team_id from {{ ref('int_cycles_attributed') }}
+    {{ in_scope('where') }}
 ),
 
 resolved as (
     select cycle_id, resolving_agent_id from {{ ref('int_cycles_resolved') }}
+    {{ in_scope('where') }}
 ),
 
 final as (
@@ -29,7 +54,8 @@ final as (
             else 'detractor'
         end as nps_category,
         coalesce(resolved.resolving_agent_id, 'unassigned') as agent_id,
-        coalesce(cycles.team_id, 'unassigned') as team_id
+        coalesce(cycles.team_id, 'unassigned') as team_id,
+        {{ source_seq() }} as source_seq
     from surveys
     left join cycles on surveys.cycle_id = cycles.cycle_id
     left join resolved on surveys.cycle_id = resolved.cycle_id
