@@ -17,7 +17,7 @@ from ingest.config import BusinessConfig, SlaConfig
 from pipelines.commands import dagster_home, register
 from pipelines.definitions import defs
 from pipelines.defs import reports
-from pipelines.defs.dbt import bandeja_dbt_models, dbt_build_args, dbt_vars
+from pipelines.defs.dbt import AS_OF_ENV, bandeja_dbt_models, dbt_build_args, dbt_env
 from pipelines.defs.ingest import RAW_BUSINESS_INTERVALS, RAW_INBOX_EVENTS, compare_feed_counts
 from pipelines.defs.reports import previous_iso_week
 from pipelines.defs.resources import (
@@ -56,7 +56,7 @@ def test_dbt_tests_are_asset_checks_and_writers_share_one_pool():
     assert bandeja_dbt_models.op.pool == WAREHOUSE_POOL
 
 
-def test_dbt_args_carry_the_business_config_and_as_of():
+def test_dbt_args_carry_the_business_config_and_the_env_the_as_of():
     config = BusinessConfig(
         sla=SlaConfig(business_target_seconds=120, offhours_target_seconds=900, clock="business"),
         conversion_window_days=14,
@@ -64,7 +64,7 @@ def test_dbt_args_carry_the_business_config_and_as_of():
     )
     as_of = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
 
-    args = dbt_build_args(config, as_of, target="dev")
+    args = dbt_build_args(config, target="dev")
 
     assert args[:6] == [
         "build",
@@ -74,6 +74,7 @@ def test_dbt_args_carry_the_business_config_and_as_of():
         "unit_test",
         "--vars",
     ]
+    # as_of is not a var: a var that changes every run would re-parse the whole project
     assert json.loads(args[6]) == {
         "business_timezone": "America/Mexico_City",
         "sla_business_target_seconds": 120,
@@ -81,11 +82,11 @@ def test_dbt_args_carry_the_business_config_and_as_of():
         "sla_clock": "business",
         "conversion_window_days": 14,
         "low_confidence_n": 5,
-        "as_of": "2026-11-23T15:30:00+00:00",
     }
-    assert "as_of" not in dbt_vars(config)
+    assert dbt_env(as_of) == {AS_OF_ENV: "2026-11-23T15:30:00+00:00"}
+    assert dbt_env(None) == {}
     with pytest.raises(ValueError, match="timezone"):
-        dbt_vars(config, dt.datetime(2026, 11, 23))
+        dbt_env(dt.datetime(2026, 11, 23))
 
 
 def test_environment_maps_to_a_dbt_target():

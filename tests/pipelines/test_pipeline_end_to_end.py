@@ -73,6 +73,9 @@ def test_pipeline_publishes_documented_serving_tables_and_reruns_identically(fee
     assert documented_columns > 5
     # Two care cycles; the first answered by an agent three minutes after it opened.
     assert cycles[0] == (1, 180.0) and len(cycles) == 2
+    # the run's as_of reached dbt (a day after the last event, not the last event)
+    with duckdb.connect(str(settings.warehouse_db), read_only=True) as con:
+        assert con.execute("SELECT as_of_at FROM stg_inbox__run_as_of").fetchall() == [(as_of,)]
 
     opened = dt.datetime.fromisoformat(events[0]["occurred_at"]).date().isocalendar()
     report = run_weekly_report(settings, f"{opened.year}-W{opened.week:02d}")

@@ -1,5 +1,8 @@
-{#- One row: the instant the metrics are computed "as of" (var as_of, else the latest event),
-    so that reruns over the same events give identical pending/breached and provisional flags. -#}
+{#- One row: the instant the metrics are computed "as of", so that reruns over the same events
+    give identical pending/breached and provisional flags: var as_of, else env BANDEJA_DBT_AS_OF
+    (the pipeline's: an env var changes one file's parse, a var re-parses the whole project),
+    else the latest event. -#}
+{%- set as_of = var('as_of', '') or env_var('BANDEJA_DBT_AS_OF', '') %}
 with source as (
     select max(occurred_at) as max_occurred_at
     from {{ source('inbox', 'inbox_events') }}
@@ -7,8 +10,8 @@ with source as (
 
 final as (
     select
-        {% if var('as_of', '') %}
-        cast('{{ var("as_of") }}' as timestamptz) as as_of_at
+        {% if as_of %}
+        cast('{{ as_of }}' as timestamptz) as as_of_at
         {% else %}
         coalesce(max_occurred_at, timestamptz '1970-01-01 00:00:00+00') as as_of_at
         {% endif %}
