@@ -4,7 +4,12 @@
     cost follows the number of events, not cycles x snapshots.
     Incremental by conversation: a run rewrites the conversations with events newer than the
     stored source_seq, and those with a cycle open at some instant between the previous as_of and
-    this one (new snapshots may see it); an as_of earlier than the previous one rewrites all. -#}
+    this one (new snapshots may see it); an as_of earlier than the previous one rewrites all.
+    Change markers, for fct_backlog_snapshots (incremental by time): a rewritten conversation whose
+    backlog changed gets one marker row (is_change_marker, no cycle, zero length) at the first
+    instant where its count per backlog cell differs from the stored rows', folded with the
+    markers it already had; a full build writes one marker at -infinity. fct_backlog_snapshots
+    recounts the snapshots from the earliest marker on, then deletes every marker. -#}
 {{
     config(
         materialized='incremental',
@@ -207,7 +212,7 @@ segments as (
     select * from waiting_segments where segment_end_at > segment_start_at
 ),
 
-final as (
+rewritten as (
     select
         segments.cycle_id,
         cycles.conversation_id,
@@ -219,13 +224,107 @@ final as (
         segments.age_bucket,
         segments.is_unattended,
         as_of.as_of_at,
-        {{ source_seq() }} as source_seq
+        {{ source_seq() }} as source_seq,
+        false as is_change_marker
     from segments
     inner join cycles
         on segments.cycle_id = cycles.cycle_id
     left join attributes
         on segments.cycle_id = attributes.cycle_id
     cross join as_of
+),
+
+{% if is_incremental() %}
+stored as (
+    select * from {{ this }}
+    where conversation_id in (select conversation_id from scope)
+),
+
+{%- for version, relation in [('new', 'rewritten'), ('stored', 'stored')] %}
+
+{{ version }}_deltas as (
+    -- the sweep line of fct_backlog_snapshots, per conversation: equal deltas up to an instant
+    -- mean equal counts in every cell up to it
+    select
+        conversation_id, team_id, agent_id, status, age_bucket, is_unattended, changed_at,
+        sum(delta) as delta
+    from (
+        select conversation_id, team_id, agent_id, status, age_bucket, is_unattended,
+            segment_start_at as changed_at, 1 as delta
+        from {{ relation }}
+        where not is_change_marker
+        union all
+        select conversation_id, team_id, agent_id, status, age_bucket, is_unattended,
+            segment_end_at, -1
+        from {{ relation }}
+        where not is_change_marker and segment_end_at < timestamptz 'infinity'
+    )
+    group by all
+),
+{%- endfor %}
+
+changes as (
+    select coalesce(new_deltas.conversation_id, stored_deltas.conversation_id) as conversation_id,
+        coalesce(new_deltas.changed_at, stored_deltas.changed_at) as changed_at
+    from new_deltas
+    full outer join stored_deltas
+        on new_deltas.conversation_id = stored_deltas.conversation_id
+        and new_deltas.team_id = stored_deltas.team_id
+        and new_deltas.agent_id = stored_deltas.agent_id
+        and new_deltas.status = stored_deltas.status
+        and new_deltas.age_bucket = stored_deltas.age_bucket
+        and new_deltas.is_unattended = stored_deltas.is_unattended
+        and new_deltas.changed_at = stored_deltas.changed_at
+    where coalesce(new_deltas.delta, 0) <> coalesce(stored_deltas.delta, 0)
+    union all
+    -- markers fct_backlog_snapshots has not consumed yet: the rewrite must keep them
+    select conversation_id, segment_start_at
+    from stored
+    where is_change_marker
+),
+
+markers as (
+    select
+        null::varchar as cycle_id,
+        changes.conversation_id,
+        min(changes.changed_at) as segment_start_at,
+        min(changes.changed_at) as segment_end_at,
+        null::varchar as team_id,
+        null::varchar as agent_id,
+        null::varchar as status,
+        null::varchar as age_bucket,
+        null::boolean as is_unattended,
+        any_value(as_of.as_of_at) as as_of_at,
+        {{ source_seq() }} as source_seq,
+        true as is_change_marker
+    from changes
+    cross join as_of
+    group by changes.conversation_id
+),
+{% else %}
+markers as (
+    -- a full build: every snapshot may have changed
+    select
+        null::varchar as cycle_id,
+        null::varchar as conversation_id,
+        timestamptz '-infinity' as segment_start_at,
+        timestamptz '-infinity' as segment_end_at,
+        null::varchar as team_id,
+        null::varchar as agent_id,
+        null::varchar as status,
+        null::varchar as age_bucket,
+        null::boolean as is_unattended,
+        as_of.as_of_at,
+        {{ source_seq() }} as source_seq,
+        true as is_change_marker
+    from as_of
+),
+{% endif %}
+
+final as (
+    select * from rewritten
+    union all by name
+    select * from markers
 )
 
 select * from final

@@ -1,9 +1,50 @@
+{#- Incremental by time: a run deletes the snapshots from backlog_recount_from() on (the
+    earliest change marker of int_backlog_segments, or the first snapshot after the last stored
+    one) and those after as_of (the last snapshot time), recounts the ones up to as_of from the
+    segments that end after that instant, their starts clipped to it so the levels there are
+    right, and then deletes the change markers it consumed. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{% if is_incremental() %}
+            delete from {{ this }}
+            where snapshot_at >= {{ backlog_recount_from() }}
+                or snapshot_at > (
+                    select coalesce(max(snapshot_at), timestamptz '-infinity')
+                    from {{ ref('int_backlog_snapshot_times') }}
+                )
+            {% endif %}",
+        post_hook="delete from {{ ref('int_backlog_segments') }} where is_change_marker"
+    )
+}}
+{%- set recount_from = backlog_recount_from() if is_incremental() else none %}
 with segments as not materialized (
-    select * from {{ ref('int_backlog_segments') }}
+    select
+        team_id,
+        agent_id,
+        status,
+        age_bucket,
+        {% if recount_from -%}
+        greatest(segment_start_at, {{ recount_from }}) as segment_start_at,
+        {%- else -%}
+        segment_start_at,
+        {%- endif %}
+        segment_end_at,
+        is_unattended
+    from {{ ref('int_backlog_segments') }}
+    where not is_change_marker
+        {% if recount_from -%}
+        and segment_end_at > {{ recount_from }}
+        {%- endif %}
 ),
 
 snapshots as (
     select * from {{ ref('int_backlog_snapshot_times') }}
+    {% if recount_from -%}
+    where snapshot_at >= {{ recount_from }}
+    {%- endif %}
 ),
 
 deltas as (
