@@ -1,23 +1,43 @@
 {% macro kpi_rollup(period) -%}
 {#- KPIs of docs/serving.md by period ('day' or 'week') at grains all / team / agent. Each metric
     family keeps its own date bucket and agent credit (METRICS.md section 3); rows are pooled per
-    period, never averaged from smaller periods. -#}
+    period, never averaged from smaller periods.
+    Incremental by period: every row stores its period's `source_hash`, a sum of hashes over the
+    period's family rows (the rollup's whole input, plus var low_confidence_n). A run recomputes
+    only the periods whose hash changed, and deletes the periods that lost every row (a NULL-grain
+    tombstone, see get_incremental_replace_periods_sql), so it equals a full refresh however the
+    rows got there: new events, a later as_of, late events moving a cycle between days. -#}
+{%- set period_column = 'week_start_date' if period == 'week' else 'kpi_date' -%}
+{{
+    config(
+        materialized='incremental',
+        unique_key=period_column,
+        incremental_strategy='replace_periods',
+        on_schema_change='fail'
+    )
+}}
 {%- set bucket -%}
 {%- if period == 'week' -%}cast(date_trunc('week', bucket_date) as date){%- else -%}bucket_date{%- endif -%}
 {%- endset -%}
-with cycles as (
+{%- set family_columns = [
+    'bucket_date', 'team_id', 'agent_id', 'cycles_opened', 'cycles_started', 'frt_s', 'frt_bs',
+    'unanswered', 'resolved', 'art_s', 'art_bs', 'reopened', 'sla_met', 'sla_breached',
+    'sla_pending', 'sla_excluded', 'escalated', 'reassigned', 'surveys_sent', 'csat_n', 'csat_ok',
+    'nps_n', 'nps_pro', 'nps_det', 'leads', 'converted', 'revenue', 'surveys_answered'
+] -%}
+with cycles as not materialized (
     select * from {{ ref('fct_cycles') }}
 ),
 
-surveys as (
+surveys as not materialized (
     select * from {{ ref('fct_csat_responses') }}
 ),
 
-leads as (
+leads as not materialized (
     select * from {{ ref('fct_leads') }}
 ),
 
-family_rows as (
+family_rows as not materialized (
     select
         opened_date as bucket_date, team_id, first_responder_agent_id as agent_id,
         1 as cycles_opened, 0 as cycles_started,
@@ -97,11 +117,38 @@ family_rows as (
     from leads
 ),
 
-bucketed as (
+bucketed as not materialized (
     select {{ bucket }} as period_start, *
     from family_rows
     where bucket_date is not null
 ),
+
+signatures as (
+    select
+        period_start,
+        sum(hash({{ family_columns | join(', ') }}, {{ var('low_confidence_n') }}))
+            as source_hash
+    from bucketed
+    group by period_start
+),
+
+{% if is_incremental() %}
+stored as (
+    select distinct {{ period_column }} as period_start, source_hash from {{ this }}
+),
+
+changed as (
+    select signatures.period_start
+    from signatures
+    left join stored on signatures.period_start = stored.period_start
+    where stored.source_hash is distinct from signatures.source_hash
+),
+
+vanished as (
+    select period_start from stored
+    where period_start not in (select period_start from signatures)
+),
+{% endif %}
 
 rolled as (
     select
@@ -149,6 +196,9 @@ rolled as (
         cast(sum(escalated) as bigint) as escalated_count,
         cast(sum(reassigned) as bigint) as reassigned_count
     from bucketed
+    {% if is_incremental() -%}
+    where period_start in (select period_start from changed)
+    {% endif -%}
     group by grouping sets ((period_start), (period_start, team_id), (period_start, agent_id))
 ),
 
@@ -209,9 +259,29 @@ final as (
         reassigned_count,
         escalated_count / nullif(cycles_started_count, 0) as escalated_rate,
         reassigned_count / nullif(cycles_started_count, 0) as reassigned_rate,
-        frt_n < {{ var('low_confidence_n') }} as is_low_confidence
+        frt_n < {{ var('low_confidence_n') }} as is_low_confidence,
+        source_hash
     from rolled
+    inner join signatures using (period_start)
 )
 
 select * from final
+{% if is_incremental() -%}
+union all by name
+-- tombstones: the periods that lost every row
+select period_start as {{ period_column }} from vanished
+{%- endif %}
+{%- endmacro %}
+
+
+{% macro get_incremental_replace_periods_sql(arg_dict) -%}
+{#- delete+insert by the unique key (a period), where a batch row with a NULL `grain` is a
+    tombstone: it deletes its period and is not inserted (kpi_rollup). -#}
+{%- set target = arg_dict['target_relation'] -%}
+{%- set source = arg_dict['temp_relation'] -%}
+{%- set key = arg_dict['unique_key'] -%}
+{%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+delete from {{ target }} where {{ key }} in (select {{ key }} from {{ source }});
+insert into {{ target }} ({{ columns }})
+select {{ columns }} from {{ source }} where grain is not null
 {%- endmacro %}

@@ -67,9 +67,10 @@ class SnapshotInfo:
 # Tables keyed by conversation are patched key by key when they change: the dbt models rewrite
 # only the conversations new events touched, so most of their rows stay as they were.
 PATCH_KEY = "conversation_id"
-# Pipeline bookkeeping, never published: the feed seq an incremental model computed a row at
-# (its next run rewrites what changed after it). Serving readers do not see it.
-BOOKKEEPING_COLUMNS = frozenset({"source_seq"})
+# Pipeline bookkeeping, never published: the feed seq an incremental model computed a row at,
+# or the hash of a report period's input (its next run rewrites what changed). Serving readers
+# do not see them.
+BOOKKEEPING_COLUMNS = frozenset({"source_seq", "source_hash"})
 # A reused snapshot keeps the blocks of replaced rows free for the next write; past this share of
 # free blocks the next publish writes a compact file from scratch instead.
 MAX_FREE_BLOCK_SHARE = 0.4

@@ -302,6 +302,30 @@ def test_a_later_as_of_alone_turns_pending_into_breached_everywhere(tmp_path: Pa
     assert snapshot(incremental) == snapshot(full)
 
 
+def test_a_late_event_that_empties_a_day_removes_it_from_the_reports(tmp_path: Path) -> None:
+    """A late, earlier customer message moves a cycle's opening to the day before; the day it
+    left has no other activity, so the incremental daily report drops it, as a full refresh."""
+    events = build_events()
+    lonely = EventLog(next_seq=max(row["seq"] for row in events) + 1)
+    lonely.customer("c30", local("2027-01-10 01:00"))
+    events += lonely.rows
+    incremental = tmp_path / "incremental.duckdb"
+    write_fixture_warehouse(incremental, events)
+    dbt_build(incremental, tmp_path / "a")
+    days = "select count(*) from rpt_kpis_daily where kpi_date = date '2027-01-10'"
+    assert query(incremental, days)[0][0] > 0
+    late = EventLog(next_seq=lonely.next_seq)
+    late.customer("c30", local("2027-01-09 23:00"))
+    append_events(incremental, late.rows)
+    dbt_build(incremental, tmp_path / "a")
+    assert query(incremental, days)[0][0] == 0
+
+    full = tmp_path / "full.duckdb"
+    write_fixture_warehouse(full, [*events, *late.rows])
+    dbt_build(full, tmp_path / "b")
+    assert snapshot(incremental) == snapshot(full)
+
+
 def test_benchmark_floor_query_agrees_with_fct_cycles(built: Path) -> None:
     """`bench/floor.sql`, the benchmark's hand-written floor, computes the same FRT and SLA status
     per cycle as the pipeline on every edge case of the fixture."""
