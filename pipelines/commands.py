@@ -40,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="ISO instant metrics are computed at (default: the last event's time)",
     )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every incremental dbt model from the raw feed (after an upgrade that "
+        "changes the models, or a business-calendar change)",
+    )
     run.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's logs")
     run.set_defaults(handler=_run)
 
@@ -61,7 +67,9 @@ def _instant(text: str) -> dt.datetime:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        summary = run_pipeline(get_settings(), as_of=args.as_of, verbose=args.verbose)
+        summary = run_pipeline(
+            get_settings(), as_of=args.as_of, verbose=args.verbose, full_refresh=args.full_refresh
+        )
     except PipelineError as exc:
         for line in exc.summary.lines():
             print(line, file=sys.stderr)

@@ -58,12 +58,15 @@ def run_pipeline(
     *,
     raise_on_failure: bool = True,
     verbose: bool = False,
+    full_refresh: bool = False,
 ) -> PipelineSummary:
     """Pull the feed, write the calendar, dbt build, publish; once, in this process.
 
     `as_of` is the instant metrics are computed at (default: the last event's time, so re-runs on
     the same events give identical numbers). Raises `PipelineError` on failure unless
     `raise_on_failure` is False. `verbose` shows Dagster's and dbt's logs as the run goes.
+    `full_refresh` rebuilds every incremental dbt model from the raw feed (after an upgrade or a
+    calendar change).
     """
     # Imported here: loading the definitions parses the dbt project.
     from pipelines.definitions import PIPELINE_ASSETS, PIPELINE_CHECKS
@@ -74,10 +77,12 @@ def run_pipeline(
     # Dagster's step-by-step debug log would bury the summary; failures are summarised below.
     log_level = "DEBUG" if verbose else "ERROR"
     run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    dbt_config: dict = {"full_refresh": full_refresh}
     if as_of is not None:
         if as_of.tzinfo is None:
             raise ValueError("as_of must carry a timezone")
-        run_config["ops"] = {DBT_OP_NAME: {"config": {"as_of": as_of.isoformat()}}}
+        dbt_config["as_of"] = as_of.isoformat()
+    run_config["ops"] = {DBT_OP_NAME: {"config": dbt_config}}
     started = time.monotonic()
     # dagster-dbt echoes every dbt event to stdout; the caller gets a summary instead.
     echo = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())

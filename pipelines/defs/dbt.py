@@ -39,6 +39,9 @@ class DbtBuildConfig(dg.Config):
     """Run config of the dbt step."""
 
     as_of: str | None = None  # ISO UTC instant; None lets dbt use the last event's time
+    # Rebuild every incremental model from the raw feed: after an upgrade that changes a model's
+    # columns or incremental logic, or a change to the business calendar.
+    full_refresh: bool = False
 
 
 def dbt_vars(config: BusinessConfig) -> dict[str, Any]:
@@ -64,7 +67,9 @@ def dbt_env(as_of: dt.datetime | None = None) -> dict[str, str]:
     return {AS_OF_ENV: as_of.astimezone(dt.UTC).isoformat()}
 
 
-def dbt_build_args(config: BusinessConfig, target: str = "dev") -> list[str]:
+def dbt_build_args(
+    config: BusinessConfig, target: str = "dev", *, full_refresh: bool = False
+) -> list[str]:
     """The dbt CLI arguments of a pipeline build (dagster-dbt adds the model selection).
 
     Unit tests (METRICS.md vectors and edge cases on fixed inputs) do not depend on the data, so
@@ -79,6 +84,7 @@ def dbt_build_args(config: BusinessConfig, target: str = "dev") -> list[str]:
         "unit_test",
         "--vars",
         json.dumps(dbt_vars(config), sort_keys=True),
+        *(["--full-refresh"] if full_refresh else []),
     ]
 
 
@@ -170,7 +176,9 @@ def bandeja_dbt_models(
 ) -> Iterator[Any]:
     settings = bandeja.settings()
     as_of = dt.datetime.fromisoformat(config.as_of) if config.as_of else None
-    args = dbt_build_args(bandeja.business_config(), dbt_target(settings.env))
+    args = dbt_build_args(
+        bandeja.business_config(), dbt_target(settings.env), full_refresh=config.full_refresh
+    )
     # A private target dir per run keeps concurrent runs' artifacts apart. It starts with the
     # partial-parse file of the last successful build (same vars, so dbt re-parses only changed
     # files: 2 s less than a full parse), else the one `prepare_dbt_project` wrote. A failed build

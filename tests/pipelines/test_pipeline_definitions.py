@@ -85,6 +85,8 @@ def test_dbt_args_carry_the_business_config_and_the_env_the_as_of():
     }
     assert dbt_env(as_of) == {AS_OF_ENV: "2026-11-23T15:30:00+00:00"}
     assert dbt_env(None) == {}
+    assert dbt_build_args(config, target="prod", full_refresh=True)[-1] == "--full-refresh"
+    assert "--full-refresh" not in args
     with pytest.raises(ValueError, match="timezone"):
         dbt_env(dt.datetime(2026, 11, 23))
 

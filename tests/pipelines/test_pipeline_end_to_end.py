@@ -95,6 +95,11 @@ def test_pipeline_publishes_documented_serving_tables_and_reruns_identically(fee
     assert serving.stat().st_ino != old_inode
     assert _snapshot(serving) == published
 
+    # `bandeja pipeline run --full-refresh` rebuilds the incremental models: same numbers
+    third = run_pipeline(settings, as_of=as_of, full_refresh=True)
+    assert third.success and third.tests_failed == 0
+    assert _snapshot(serving) == published
+
 
 def test_a_refused_token_fails_the_run_with_the_url_in_the_message(feed_api, tmp_path):
     settings = _settings(feed_api, tmp_path, token="not-the-feed-token")
