@@ -71,6 +71,13 @@ PATCH_KEY = "conversation_id"
 # or the hash of a report period's input (its next run rewrites what changed). Serving readers
 # do not see them.
 BOOKKEEPING_COLUMNS = frozenset({"source_seq", "source_hash"})
+# Tables whose rows change only when their conversation gets new feed events (no dependency on
+# as_of or on other conversations), and whose dbt model stamps every rewritten row with the
+# feed's max seq (`source_seq`): the conversations rewritten since the last publish are exactly
+# those with a source_seq above the one recorded then, so publish patches them without hashing
+# the 10 M-row table on both sides.
+SEQ_PATCHED_TABLES = frozenset({"fct_messages"})
+SEQ_COLUMN = "source_seq"
 # A reused snapshot keeps the blocks of replaced rows free for the next write; past this share of
 # free blocks the next publish writes a compact file from scratch instead.
 MAX_FREE_BLOCK_SHARE = 0.4
@@ -187,6 +194,7 @@ class _Relation:
     name: str
     comment: str | None
     columns: list[tuple[str, str, str | None]]  # (name, type, comment) in column order
+    has_source_seq: bool = False  # the warehouse table has the bookkeeping column source_seq
 
     def signature(self) -> str:
         """Everything but the rows: a change here rewrites the table in full."""
@@ -208,6 +216,12 @@ class _Relation:
     def patch_key(self) -> str | None:
         return PATCH_KEY if any(name == PATCH_KEY for name, _, _ in self.columns) else None
 
+    @property
+    def seq_patched(self) -> bool:
+        return (
+            self.name in SEQ_PATCHED_TABLES and self.has_source_seq and self.patch_key is not None
+        )
+
 
 def _relations(con: duckdb.DuckDBPyConnection, warehouse_db: Path) -> list[_Relation]:
     relations = con.execute(
@@ -228,6 +242,7 @@ def _relations(con: duckdb.DuckDBPyConnection, warehouse_db: Path) -> list[_Rela
             f"{warehouse_db}: no fct_/dim_/rpt_ relations in schema main; did dbt build run?"
         )
     columns: dict[str, list[tuple[str, str, str | None]]] = {}
+    with_seq: set[str] = set()
     for table, column, data_type, comment in con.execute(
         """
         SELECT table_name, column_name, data_type, comment FROM duckdb_columns()
@@ -237,11 +252,18 @@ def _relations(con: duckdb.DuckDBPyConnection, warehouse_db: Path) -> list[_Rela
     ).fetchall():
         if column not in BOOKKEEPING_COLUMNS:
             columns.setdefault(table, []).append((column, data_type, comment))
-    return [_Relation(name, comment, columns.get(name, [])) for name, comment in relations]
+        elif column == SEQ_COLUMN:
+            with_seq.add(table)
+    return [
+        _Relation(name, comment, columns.get(name, []), name in with_seq)
+        for name, comment in relations
+    ]
 
 
-def _fingerprint(relation: _Relation, rows: int, hash_sum: int) -> str:
-    return f"{rows}:{hash_sum}:{relation.signature()}"
+def _fingerprint(relation: _Relation, rows: int, state: int | str) -> str:
+    """rows, content state (a sum of row hashes, or `seq<N>` for a seq-patched table: the
+    warehouse's max source_seq the snapshot holds) and the signature."""
+    return f"{rows}:{state}:{relation.signature()}"
 
 
 def _write_snapshot(
@@ -291,7 +313,7 @@ def _write_snapshot(
     return row_counts, fingerprints, actions
 
 
-def _copy_table(con: duckdb.DuckDBPyConnection, relation: _Relation) -> tuple[int, int]:
+def _copy_table(con: duckdb.DuckDBPyConnection, relation: _Relation) -> tuple[int, int | str]:
     """Write one relation in full, with its comments; returns (rows, hash sum)."""
     ident = relation.ident
     con.execute(f"DROP TABLE IF EXISTS main.{ident}")
@@ -306,7 +328,18 @@ def _copy_table(con: duckdb.DuckDBPyConnection, relation: _Relation) -> tuple[in
                 f"COMMENT ON COLUMN main.{ident}.{_quote_ident(column)} "
                 f"IS {_quote_literal(comment)}"
             )
+    if relation.seq_patched:
+        return _seq_state(con, relation)
     return _table_hash(con, f"main.{ident}", relation)
+
+
+def _seq_state(con: duckdb.DuckDBPyConnection, relation: _Relation) -> tuple[int, str]:
+    """The warehouse table's row count and max source_seq, as (rows, 'seq<N>')."""
+    rows, seq = con.execute(
+        f"SELECT count(*), coalesce(max({_quote_ident(SEQ_COLUMN)}), -1) "
+        f"FROM wh.main.{relation.ident}"
+    ).fetchall()[0]
+    return int(rows), f"seq{int(seq)}"
 
 
 def _table_hash(con: duckdb.DuckDBPyConnection, table: str, relation: _Relation) -> tuple[int, int]:
@@ -318,7 +351,7 @@ def _table_hash(con: duckdb.DuckDBPyConnection, table: str, relation: _Relation)
 
 def _update_table(
     con: duckdb.DuckDBPyConnection, relation: _Relation, old_fingerprint: str
-) -> tuple[int, int, str]:
+) -> tuple[int, int | str, str]:
     """Bring one table of the reused snapshot up to the warehouse's; returns (rows, hash sum,
     action)."""
     ident = relation.ident
@@ -326,6 +359,8 @@ def _update_table(
     old_rows, old_hash, old_signature = old_fingerprint.split(":", 2)
     if old_signature != relation.signature():
         return (*_copy_table(con, relation), "copied")
+    if relation.seq_patched:
+        return _update_by_seq(con, relation, int(old_rows), old_hash)
     if key is None:
         rows, hash_sum = _table_hash(con, f"wh.main.{ident}", relation)
         if (str(rows), str(hash_sum)) == (old_rows, old_hash):
@@ -371,6 +406,40 @@ def _update_table(
     con.execute("DROP TABLE publish_new_keys")
     con.execute("DROP TABLE publish_changed_keys")
     return rows, hash_sum, "patched"
+
+
+def _update_by_seq(
+    con: duckdb.DuckDBPyConnection, relation: _Relation, old_rows: int, old_state: str
+) -> tuple[int, str, str]:
+    """Patch a seq-patched table: rewrite the conversations with rows newer than the recorded
+    source_seq. A table whose seq went backwards (rebuilt from another feed), a snapshot written
+    without a recorded seq, or a row count that disagrees after the patch gets a full copy."""
+    ident, qkey = relation.ident, _quote_ident(PATCH_KEY)
+    rows, state = _seq_state(con, relation)
+    if not old_state.startswith("seq") or int(state[3:]) < int(old_state[3:]):
+        return (*_copy_table(con, relation), "copied")
+    if state == old_state and rows == old_rows:
+        return rows, state, "kept"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE publish_changed_keys AS
+        SELECT DISTINCT {qkey} AS k FROM wh.main.{ident}
+        WHERE {_quote_ident(SEQ_COLUMN)} > {int(old_state[3:])}
+        """
+    )
+    con.execute(
+        f"DELETE FROM main.{ident} t USING publish_changed_keys c "
+        f"WHERE t.{qkey} IS NOT DISTINCT FROM c.k"
+    )
+    con.execute(
+        f"INSERT INTO main.{ident} SELECT {relation.select_list('t')} FROM wh.main.{ident} t "
+        f"SEMI JOIN publish_changed_keys c ON t.{qkey} IS NOT DISTINCT FROM c.k"
+    )
+    con.execute("DROP TABLE publish_changed_keys")
+    patched = con.execute(f"SELECT count(*) FROM main.{ident}").fetchall()[0][0]
+    if patched != rows:
+        return (*_copy_table(con, relation), "copied")
+    return rows, state, "patched"
 
 
 def _serving_deps() -> list[dg.AssetKey]:

@@ -218,6 +218,51 @@ def test_an_incremental_publish_equals_a_full_one(tmp_path):
     assert _content(serving) == _content(full)
 
 
+def test_fct_messages_is_patched_by_source_seq_and_equals_a_full_publish(tmp_path):
+    """fct_messages carries source_seq (the feed seq its build saw): the conversations rewritten
+    since the last publish are those above the recorded seq, and only they are rewritten."""
+    warehouse = _marts(tmp_path / "warehouse.duckdb", conversations=40)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("ALTER TABLE fct_messages ADD COLUMN source_seq BIGINT DEFAULT 100")
+    serving = tmp_path / "serving" / "analytics.duckdb"
+    full = tmp_path / "full" / "analytics.duckdb"
+    publish_serving_snapshot(warehouse, serving)
+    assert publish_serving_snapshot(warehouse, serving).actions["fct_messages"] == "kept"
+
+    # A run rewrites c3 (changed rows) and adds c99, stamping them with its seq, as dbt would.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "CREATE TEMP TABLE c3 AS SELECT * REPLACE (body_length + 1 AS body_length, "
+            "150 AS source_seq) FROM fct_messages WHERE conversation_id = 'c3'"
+        )
+        con.execute("DELETE FROM fct_messages WHERE conversation_id = 'c3'")
+        con.execute("INSERT INTO fct_messages SELECT * FROM c3")
+        con.execute(
+            "INSERT INTO fct_messages SELECT 'c99', 9000 + i, 1, NULL, NULL, 150 FROM range(4) r(i)"
+        )
+    patched = publish_serving_snapshot(warehouse, serving)
+    assert patched.actions["fct_messages"] == "patched"
+    publish_serving_snapshot(warehouse, full, incremental=False)
+    assert _content(serving) == _content(full)
+    with duckdb.connect(str(serving), read_only=True) as con:
+        columns = [row[0] for row in con.execute("DESCRIBE fct_messages").fetchall()]
+    assert "source_seq" not in columns
+
+    # Rows gone without a higher seq (not how dbt writes it): the counts disagree, full copy.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("DELETE FROM fct_messages WHERE conversation_id = 'c5'")
+    assert publish_serving_snapshot(warehouse, serving).actions["fct_messages"] == "copied"
+    publish_serving_snapshot(warehouse, full, incremental=False)
+    assert _content(serving) == _content(full)
+
+    # A warehouse rebuilt from an older feed (seq went backwards): full copy.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("UPDATE fct_messages SET source_seq = 7, body_length = 0")
+    assert publish_serving_snapshot(warehouse, serving).actions["fct_messages"] == "copied"
+    publish_serving_snapshot(warehouse, full, incremental=False)
+    assert _content(serving) == _content(full)
+
+
 def test_a_snapshot_changed_behind_the_publishers_back_is_not_reused(tmp_path):
     warehouse = _marts(tmp_path / "warehouse.duckdb", conversations=20)
     serving = tmp_path / "analytics.duckdb"

@@ -72,7 +72,8 @@ final as (
         status_times.read_at,
         status_times.failed_at,
         status_times.error_code,
-        scoped.seq as event_seq
+        scoped.seq as event_seq,
+        {{ source_seq() }} as source_seq
     from scoped
     left join status_times
         on scoped.message_id = status_times.message_id
