@@ -27,6 +27,8 @@ assignments as (
         team_id,
         {{ timeline_key('assigned_at', 'seq') }} as timeline_key
     from {{ ref('stg_inbox__assignments') }}
+    -- only the conversations with a lead: the ASOF join below reads no others
+    where conversation_id in (select conversation_id from {{ ref('stg_inbox__leads') }})
 ),
 
 as_of as (
