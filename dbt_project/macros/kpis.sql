@@ -3,10 +3,13 @@
     family keeps its own date bucket and agent credit (METRICS.md section 3); rows are pooled per
     period, never averaged from smaller periods.
     Incremental by period: every row stores its period's `source_hash`, a sum of hashes over the
-    period's family rows (the rollup's whole input, plus var low_confidence_n). A run recomputes
-    only the periods whose hash changed, and deletes the periods that lost every row (a NULL-grain
-    tombstone, see get_incremental_replace_periods_sql), so it equals a full refresh however the
-    rows got there: new events, a later as_of, late events moving a cycle between days. -#}
+    period's family rows (the rollup's whole input, plus var low_confidence_n), and
+    `source_quantile_hash` over the rows with an FRT or ART value. A run recomputes only the
+    periods whose hash changed (their FRT/ART means and quantiles only when that second hash
+    changed too: a reopen or a survey answer changes counts only), and deletes the periods that
+    lost every row (a NULL-grain tombstone, see get_incremental_replace_periods_sql), so it equals
+    a full refresh however the rows got there: new events, a later as_of, late events moving a
+    cycle between days. -#}
 {%- set period_column = 'week_start_date' if period == 'week' else 'kpi_date' -%}
 {{
     config(
@@ -24,6 +27,13 @@
     'unanswered', 'resolved', 'art_s', 'art_bs', 'reopened', 'sla_met', 'sla_breached',
     'sla_pending', 'sla_excluded', 'escalated', 'reassigned', 'surveys_sent', 'csat_n', 'csat_ok',
     'nps_n', 'nps_pro', 'nps_det', 'leads', 'converted', 'revenue', 'surveys_answered'
+] -%}
+{%- set quantile_inputs = ['frt_s', 'frt_bs', 'art_s', 'art_bs'] -%}
+{%- set quantile_columns = [
+    'frt_n', 'frt_mean_seconds', 'frt_median_seconds', 'frt_p90_seconds',
+    'frt_business_mean_seconds', 'frt_business_median_seconds', 'frt_business_p90_seconds',
+    'art_n', 'art_mean_seconds', 'art_median_seconds', 'art_p90_seconds',
+    'art_business_mean_seconds', 'art_business_median_seconds', 'art_business_p90_seconds'
 ] -%}
 with cycles as not materialized (
     select * from {{ ref('fct_cycles') }}
@@ -124,21 +134,31 @@ bucketed as not materialized (
 ),
 
 signatures as (
+    -- source_hash: the whole input of a period; quantile_hash: the rows the FRT and ART means and
+    -- quantiles read, the costly part (a reopen or a survey changes counts only)
     select
         period_start,
         sum(hash({{ family_columns | join(', ') }}, {{ var('low_confidence_n') }}))
-            as source_hash
+            as source_hash,
+        coalesce(
+            sum(hash(bucket_date, team_id, agent_id, {{ quantile_inputs | join(', ') }}))
+                filter (where {{ quantile_inputs | join(' is not null or ') }} is not null),
+            0
+        ) as source_quantile_hash
     from bucketed
     group by period_start
 ),
 
 {% if is_incremental() %}
 stored as (
-    select distinct {{ period_column }} as period_start, source_hash from {{ this }}
+    select distinct
+        {{ period_column }} as period_start, source_hash, source_quantile_hash
+    from {{ this }}
 ),
 
 changed as (
-    select signatures.period_start
+    select signatures.period_start, stored.source_quantile_hash is distinct from
+        signatures.source_quantile_hash as is_quantile_changed
     from signatures
     left join stored on signatures.period_start = stored.period_start
     where stored.source_hash is distinct from signatures.source_hash
@@ -148,10 +168,20 @@ vanished as (
     select period_start from stored
     where period_start not in (select period_start from signatures)
 ),
+
+kept_quantiles as (
+    -- periods whose counts changed but whose FRT/ART rows did not: their stored figures stand
+    select
+        {{ period_column }} as period_start, grain, team_id, agent_id,
+        {{ quantile_columns | join(', ') }}
+    from {{ this }}
+    where {{ period_column }} in (
+        select period_start from changed where not is_quantile_changed
+    )
+),
 {% endif %}
 
-rolled as (
-    select
+{%- set grain_columns %}
         period_start,
         case
             when grouping(team_id) = 0 then 'team'
@@ -160,8 +190,11 @@ rolled as (
         end as grain,
         case when grouping(team_id) = 0 then team_id else 'all' end as team_id,
         case when grouping(agent_id) = 0 then agent_id else 'all' end as agent_id,
-        cast(sum(cycles_opened) as bigint) as cycles_opened_count,
-        cast(sum(cycles_started) as bigint) as cycles_started_count,
+{%- endset %}
+
+rolled_quantiles as (
+    select
+        {{ grain_columns }}
         count(frt_s) as frt_n,
         avg(frt_s) as frt_mean_seconds,
         quantile_cont(frt_s, 0.5) as frt_median_seconds,
@@ -169,15 +202,31 @@ rolled as (
         avg(frt_bs) as frt_business_mean_seconds,
         quantile_cont(frt_bs, 0.5) as frt_business_median_seconds,
         quantile_cont(frt_bs, 0.9) as frt_business_p90_seconds,
-        cast(sum(unanswered) as bigint) as unanswered_count,
-        cast(sum(resolved) as bigint) as resolved_count,
         count(art_s) as art_n,
         avg(art_s) as art_mean_seconds,
         quantile_cont(art_s, 0.5) as art_median_seconds,
         quantile_cont(art_s, 0.9) as art_p90_seconds,
         avg(art_bs) as art_business_mean_seconds,
         quantile_cont(art_bs, 0.5) as art_business_median_seconds,
-        quantile_cont(art_bs, 0.9) as art_business_p90_seconds,
+        quantile_cont(art_bs, 0.9) as art_business_p90_seconds
+    from bucketed
+    {% if is_incremental() -%}
+    where period_start in (select period_start from changed where is_quantile_changed)
+    {% endif -%}
+    group by grouping sets ((period_start), (period_start, team_id), (period_start, agent_id))
+    {% if is_incremental() -%}
+    union all by name
+    select * from kept_quantiles
+    {%- endif %}
+),
+
+rolled_sums as (
+    select
+        {{ grain_columns }}
+        cast(sum(cycles_opened) as bigint) as cycles_opened_count,
+        cast(sum(cycles_started) as bigint) as cycles_started_count,
+        cast(sum(unanswered) as bigint) as unanswered_count,
+        cast(sum(resolved) as bigint) as resolved_count,
         cast(sum(reopened) as bigint) as reopened_count,
         cast(sum(sla_met) as bigint) as sla_met_count,
         cast(sum(sla_breached) as bigint) as sla_breached_count,
@@ -200,6 +249,23 @@ rolled as (
     where period_start in (select period_start from changed)
     {% endif -%}
     group by grouping sets ((period_start), (period_start, team_id), (period_start, agent_id))
+),
+
+rolled as (
+    -- a group with no FRT/ART row in a kept period has no stored figures: n = 0, the rest NULL
+    select
+        rolled_sums.*,
+        coalesce(rolled_quantiles.frt_n, 0) as frt_n,
+        {%- for column in quantile_columns if column not in ('frt_n', 'art_n') %}
+        rolled_quantiles.{{ column }},
+        {%- endfor %}
+        coalesce(rolled_quantiles.art_n, 0) as art_n
+    from rolled_sums
+    left join rolled_quantiles
+        on rolled_sums.period_start = rolled_quantiles.period_start
+        and rolled_sums.grain = rolled_quantiles.grain
+        and rolled_sums.team_id is not distinct from rolled_quantiles.team_id
+        and rolled_sums.agent_id is not distinct from rolled_quantiles.agent_id
 ),
 
 final as (
@@ -260,7 +326,8 @@ final as (
         escalated_count / nullif(cycles_started_count, 0) as escalated_rate,
         reassigned_count / nullif(cycles_started_count, 0) as reassigned_rate,
         frt_n < {{ var('low_confidence_n') }} as is_low_confidence,
-        source_hash
+        source_hash,
+        source_quantile_hash
     from rolled
     inner join signatures using (period_start)
 )

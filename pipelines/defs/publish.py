@@ -70,7 +70,7 @@ PATCH_KEY = "conversation_id"
 # Pipeline bookkeeping, never published: the feed seq an incremental model computed a row at,
 # or the hash of a report period's input (its next run rewrites what changed). Serving readers
 # do not see them.
-BOOKKEEPING_COLUMNS = frozenset({"source_seq", "source_hash"})
+BOOKKEEPING_COLUMNS = frozenset({"source_seq", "source_hash", "source_quantile_hash"})
 # Tables whose rows change only when their conversation gets new feed events (no dependency on
 # as_of or on other conversations), and whose dbt model stamps every rewritten row with the
 # feed's max seq (`source_seq`): the conversations rewritten since the last publish are exactly
@@ -431,9 +431,11 @@ def _update_by_seq(
         f"DELETE FROM main.{ident} t USING publish_changed_keys c "
         f"WHERE t.{qkey} IS NOT DISTINCT FROM c.k"
     )
+    # A rewrite stamps all rows of its conversation: the new rows are those above the seq, and
+    # the seq-ordered appends let DuckDB skip the older row groups.
     con.execute(
         f"INSERT INTO main.{ident} SELECT {relation.select_list('t')} FROM wh.main.{ident} t "
-        f"SEMI JOIN publish_changed_keys c ON t.{qkey} IS NOT DISTINCT FROM c.k"
+        f"WHERE t.{_quote_ident(SEQ_COLUMN)} > {int(old_state[3:])}"
     )
     con.execute("DROP TABLE publish_changed_keys")
     patched = con.execute(f"SELECT count(*) FROM main.{ident}").fetchall()[0][0]
