@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +40,40 @@ EVENT_COLUMNS = (
     "actor_id",
     "payload",
 )
+
+
+PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def dbt_build(warehouse: Path, work: Path, *extra: str) -> None:
+    """`dbt build` of the project over `warehouse`, artifacts and logs under `work`; `extra`
+    arguments go last. Fails the test with the tail of dbt's output."""
+    env = {
+        **os.environ,
+        "BANDEJA_WAREHOUSE_DB": str(warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    result = subprocess.run(
+        [
+            str(DBT),
+            "build",
+            "--project-dir",
+            str(PROJECT),
+            "--profiles-dir",
+            str(PROJECT),
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+            *extra,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
 
 
 def local(text: str) -> dt.datetime:

@@ -7,9 +7,6 @@ backlog models with a fresh full build of the same events."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +16,11 @@ from dbt_fixture_warehouse import (
     EventLog,
     append_events,
     build_events,
+    dbt_build,
     local,
     write_fixture_warehouse,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-PROJECT = REPO / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
 SEGMENT_COLUMNS = (
     "cycle_id, conversation_id, segment_start_at, segment_end_at, team_id, agent_id, status, "
     "age_bucket, is_unattended"
@@ -35,37 +30,17 @@ pytestmark = pytest.mark.slow
 
 
 def dbt(warehouse: Path, work: Path, *args: str, as_of: str = "") -> None:
-    env = {
-        **os.environ,
-        "BANDEJA_WAREHOUSE_DB": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    result = subprocess.run(
-        [
-            str(DBT),
-            "build",
-            "--project-dir",
-            str(PROJECT),
-            "--profiles-dir",
-            str(PROJECT),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-            "--indirect-selection",
-            "cautious",
-            "--exclude-resource-type",
-            "unit_test",
-            "--vars",
-            json.dumps({"as_of": as_of}),
-            *args,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    dbt_build(
+        warehouse,
+        work,
+        "--indirect-selection",
+        "cautious",
+        "--exclude-resource-type",
+        "unit_test",
+        "--vars",
+        json.dumps({"as_of": as_of}),
+        *args,
     )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
 
 
 def backlog(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:

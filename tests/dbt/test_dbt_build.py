@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ from dbt_fixture_warehouse import (
     EventLog,
     append_events,
     build_events,
+    dbt_build,
     local,
     write_fixture_warehouse,
 )
@@ -23,38 +21,8 @@ from dbt_fixture_warehouse import (
 from pipelines.defs.publish import BOOKKEEPING_COLUMNS, SERVING_TABLES
 
 REPO = Path(__file__).resolve().parents[2]
-PROJECT = REPO / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
 
 pytestmark = pytest.mark.slow
-
-
-def dbt_build(warehouse: Path, work: Path, *extra: str) -> None:
-    env = {
-        **os.environ,
-        "BANDEJA_WAREHOUSE_DB": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    result = subprocess.run(
-        [
-            str(DBT),
-            "build",
-            "--project-dir",
-            str(PROJECT),
-            "--profiles-dir",
-            str(PROJECT),
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-            *extra,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
 
 
 def served_columns(con: duckdb.DuckDBPyConnection, model: str) -> str:
