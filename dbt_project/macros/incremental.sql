@@ -54,3 +54,14 @@
 {{ keyword }} conversation_id in (select conversation_id from scope)
 {%- endif -%}
 {%- endmacro %}
+
+{% macro rewritten_conversations(models) -%}
+{#- The conversations that any of `models` (incremental by conversation, each row stamped with
+    its build's source_seq) rewrote after this model's stored source_seq: the scope of a mart
+    built over them. Use only inside `is_incremental()`. -#}
+{%- set watermark = stored_max('source_seq') -%}
+{%- for model in models %}
+    {% if not loop.first %}union{% endif %}
+    select conversation_id from {{ ref(model) }} where source_seq > {{ watermark }}
+{%- endfor %}
+{%- endmacro %}

@@ -9,12 +9,10 @@
 {#- Incremental by conversation: a run rewrites the conversations whose surveys, cycle team or
     resolving agent an upstream model rewrote since this model's stored source_seq. -#}
 {% if is_incremental() %}
-{%- set watermark = stored_max('source_seq') %}
 with scope as (
-    {%- for model in ['int_surveys_answered', 'int_cycles_attributed', 'int_cycles_resolved'] %}
-    {% if not loop.first %}union{% endif %}
-    select conversation_id from {{ ref(model) }} where source_seq > {{ watermark }}
-    {%- endfor %}
+    {{- rewritten_conversations(
+        ['int_surveys_answered', 'int_cycles_attributed', 'int_cycles_resolved']
+    ) }}
 ),
 
 surveys as (

@@ -15,13 +15,12 @@ with as_of as (
 ),
 
 {% if is_incremental() %}
-{%- set watermark = stored_max('source_seq') %}
 scope as (
-    {%- for model in ['int_cycles_opened', 'int_cycles_responded', 'int_cycles_resolved',
-                      'int_cycles_sla', 'int_cycles_attributed'] %}
-    select conversation_id from {{ ref(model) }} where source_seq > {{ watermark }}
+    {{- rewritten_conversations([
+        'int_cycles_opened', 'int_cycles_responded', 'int_cycles_resolved', 'int_cycles_sla',
+        'int_cycles_attributed'
+    ]) }}
     union
-    {%- endfor %}
     select conversation_id from {{ this }}
     where not is_answered
         and sla_status in ('pending', 'breached')
