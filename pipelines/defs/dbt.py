@@ -31,6 +31,8 @@ from pipelines.defs.resources import (
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT_OP_NAME = "bandeja_dbt"
 AS_OF_ENV = "BANDEJA_DBT_AS_OF"
+# The dbt installed in this interpreter's environment.
+SIBLING_DBT = Path(sys.executable).parent / "dbt"
 # Files whose change makes the parsed manifest stale.
 _PROJECT_SOURCES = ("models", "macros", "tests", "seeds", "snapshots", "analyses")
 
@@ -119,8 +121,7 @@ def prepare_dbt_project(project_dir: Path = DBT_PROJECT_DIR) -> DbtProject:
 
 def dbt_executable() -> str:
     """dbt next to this interpreter (a venv that is not on PATH), else whatever PATH has."""
-    sibling = Path(sys.executable).parent / "dbt"
-    return str(sibling) if sibling.exists() else "dbt"
+    return str(SIBLING_DBT) if SIBLING_DBT.exists() else "dbt"
 
 
 class BandejaDbtCliResource(DbtCliResource):
@@ -135,8 +136,7 @@ class BandejaDbtCliResource(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> version.Version:
-        sibling = Path(sys.executable).parent / "dbt"
-        if Path(self.dbt_executable) != sibling:
+        if Path(self.dbt_executable) != SIBLING_DBT:
             return super()._cli_version
         return version.parse(importlib.metadata.version("dbt-core"))
 

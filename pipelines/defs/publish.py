@@ -78,6 +78,7 @@ BOOKKEEPING_COLUMNS = frozenset({"source_seq", "source_hash", "source_quantile_h
 # the 10 M-row table on both sides.
 SEQ_PATCHED_TABLES = frozenset({"fct_messages"})
 SEQ_COLUMN = "source_seq"
+SEQ_STATE_PREFIX = "seq"
 # A reused snapshot keeps the blocks of replaced rows free for the next write; past this share of
 # free blocks the next publish writes a compact file from scratch instead.
 MAX_FREE_BLOCK_SHARE = 0.4
@@ -339,7 +340,21 @@ def _seq_state(con: duckdb.DuckDBPyConnection, relation: _Relation) -> tuple[int
         f"SELECT count(*), coalesce(max({_quote_ident(SEQ_COLUMN)}), -1) "
         f"FROM wh.main.{relation.ident}"
     ).fetchall()[0]
-    return int(rows), f"seq{int(seq)}"
+    return int(rows), f"{SEQ_STATE_PREFIX}{int(seq)}"
+
+
+def _recorded_seq(state: str) -> int | None:
+    """The source_seq a fingerprint's state records; None for a row-hash state."""
+    return int(state.removeprefix(SEQ_STATE_PREFIX)) if state.startswith(SEQ_STATE_PREFIX) else None
+
+
+def _delete_changed_keys(con: duckdb.DuckDBPyConnection, relation: _Relation) -> None:
+    """Delete from the snapshot every row whose key is in the temp table publish_changed_keys."""
+    qkey = _quote_ident(PATCH_KEY)
+    con.execute(
+        f"DELETE FROM main.{relation.ident} t USING publish_changed_keys c "
+        f"WHERE t.{qkey} IS NOT DISTINCT FROM c.k"
+    )
 
 
 def _table_hash(con: duckdb.DuckDBPyConnection, table: str, relation: _Relation) -> tuple[int, int]:
@@ -395,10 +410,7 @@ def _update_table(
         WHERE new.h IS DISTINCT FROM old.h OR new.n IS DISTINCT FROM old.n
         """
     )
-    con.execute(
-        f"DELETE FROM main.{ident} t USING publish_changed_keys c "
-        f"WHERE t.{qkey} IS NOT DISTINCT FROM c.k"
-    )
+    _delete_changed_keys(con, relation)
     con.execute(
         f"INSERT INTO main.{ident} SELECT {relation.select_list('t')} FROM wh.main.{ident} t "
         f"SEMI JOIN publish_changed_keys c ON t.{qkey} IS NOT DISTINCT FROM c.k"
@@ -414,28 +426,26 @@ def _update_by_seq(
     """Patch a seq-patched table: rewrite the conversations with rows newer than the recorded
     source_seq. A table whose seq went backwards (rebuilt from another feed), a snapshot written
     without a recorded seq, or a row count that disagrees after the patch gets a full copy."""
-    ident, qkey = relation.ident, _quote_ident(PATCH_KEY)
+    ident, seq_column = relation.ident, _quote_ident(SEQ_COLUMN)
     rows, state = _seq_state(con, relation)
-    if not old_state.startswith("seq") or int(state[3:]) < int(old_state[3:]):
+    old_seq = _recorded_seq(old_state)
+    if old_seq is None or _recorded_seq(state) < old_seq:
         return (*_copy_table(con, relation), "copied")
     if state == old_state and rows == old_rows:
         return rows, state, "kept"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE publish_changed_keys AS
-        SELECT DISTINCT {qkey} AS k FROM wh.main.{ident}
-        WHERE {_quote_ident(SEQ_COLUMN)} > {int(old_state[3:])}
+        SELECT DISTINCT {_quote_ident(PATCH_KEY)} AS k FROM wh.main.{ident}
+        WHERE {seq_column} > {old_seq}
         """
     )
-    con.execute(
-        f"DELETE FROM main.{ident} t USING publish_changed_keys c "
-        f"WHERE t.{qkey} IS NOT DISTINCT FROM c.k"
-    )
+    _delete_changed_keys(con, relation)
     # A rewrite stamps all rows of its conversation: the new rows are those above the seq, and
     # the seq-ordered appends let DuckDB skip the older row groups.
     con.execute(
         f"INSERT INTO main.{ident} SELECT {relation.select_list('t')} FROM wh.main.{ident} t "
-        f"WHERE t.{_quote_ident(SEQ_COLUMN)} > {int(old_state[3:])}"
+        f"WHERE t.{seq_column} > {old_seq}"
     )
     con.execute("DROP TABLE publish_changed_keys")
     patched = con.execute(f"SELECT count(*) FROM main.{ident}").fetchall()[0][0]
