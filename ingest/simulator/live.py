@@ -41,13 +41,18 @@ class LiveStats:
     notes: int = 0
     tags: int = 0
     leads: int = 0
+    # Acts refused because the conversation moved to another agent (the SLA engine's 20-minute
+    # reassignment) between the agent's last look at the queue and the act: a real race, as for
+    # a person working from a list, not a failure.
+    lost_to_reassignment: int = 0
     errors: list[str] = field(default_factory=list)
 
     def format(self) -> str:
         text = (
             f"live: {self.webhooks} customer messages sent as webhooks; agents sent "
             f"{self.replies} replies, took {self.pickups} from queues, resolved "
-            f"{self.resolutions}, wrote {self.notes} notes, {self.tags} tags, {self.leads} leads"
+            f"{self.resolutions}, wrote {self.notes} notes, {self.tags} tags, {self.leads} leads; "
+            f"{self.lost_to_reassignment} acts came after a reassignment to another agent"
         )
         if self.errors:
             text += f"\n{len(self.errors)} request(s) failed; first: {self.errors[0]}"
@@ -240,12 +245,27 @@ class LivePlayer:
         if self._ok(response, "webhook"):
             self.stats.webhooks += 1
 
-    def _ok(self, response: httpx.Response, what: str) -> bool:
+    def _ok(self, response: httpx.Response, what: str, agent: _LiveAgent | None = None) -> bool:
         if response.status_code < 300:
             return True
+        if agent is not None and self._reassigned_away(response, agent):
+            self.stats.lost_to_reassignment += 1
+            return False
         if len(self.stats.errors) < 50:
             self.stats.errors.append(f"{what}: HTTP {response.status_code} {response.text[:200]}")
         return False
+
+    @staticmethod
+    def _reassigned_away(response: httpx.Response, agent: _LiveAgent) -> bool:
+        """The API refused the agent because the conversation is now another agent's."""
+        text = response.text
+        return (
+            response.status_code == 403
+            and "may not act on conversation" in text
+            and "(assigned to " in text
+            and f"(assigned to {agent.id}," not in text
+            and "(assigned to nobody," not in text
+        )
 
     def _delay(self, agent: _LiveAgent, topic: str | None, first: bool) -> float:
         """Wall seconds until the agent answers (simulated seconds divided by the speed)."""
@@ -317,7 +337,9 @@ class LivePlayer:
             body: dict[str, Any] = {"text": self.rng.choice(AGENT_REPLIES)}
         else:
             body = {"template": {"name": "seguimiento_atencion", "language": "es", "variables": []}}
-        if not self._ok(self.client.post(f"{path}/messages", json=body, headers=headers), "reply"):
+        response = self.client.post(f"{path}/messages", json=body, headers=headers)
+        if not self._ok(response, "reply", agent):
+            agent.work.pop(conversation_id, None)
             return
         self.stats.replies += 1
         work.replies += 1
@@ -329,7 +351,8 @@ class LivePlayer:
         p = self.profile
         if self.rng.random() < p.note_probability / 2:
             note = {"body": self.rng.choice(NOTES)}
-            if self._ok(self.client.post(f"{path}/notes", json=note, headers=headers), "note"):
+            response = self.client.post(f"{path}/notes", json=note, headers=headers)
+            if self._ok(response, "note", agent):
                 self.stats.notes += 1
         # An agent adds a tag the conversation does not have yet (the API refuses a repeat: 409).
         new_tags = (
@@ -339,12 +362,13 @@ class LivePlayer:
         )
         if new_tags and self.rng.random() < p.tag_probability / 2:
             tag = {"tag": self.rng.choice(new_tags)}
-            if self._ok(self.client.post(f"{path}/tags", json=tag, headers=headers), "tag"):
+            response = self.client.post(f"{path}/tags", json=tag, headers=headers)
+            if self._ok(response, "tag", agent):
                 self.stats.tags += 1
         wants_lead = topic == "sales_lead" and work.replies == 1
         if wants_lead and self.rng.random() < p.lead_probability:
             response = self.client.post(f"{path}/lead", json={}, headers=headers)
-            if self._ok(response, "lead"):
+            if self._ok(response, "lead", agent):
                 self.stats.leads += 1
         if work.replies >= turns:
             self._resolve(agent, conversation_id, headers)
@@ -357,7 +381,7 @@ class LivePlayer:
         )
         agent.work.pop(conversation_id, None)
         agent.turns.pop(conversation_id, None)
-        if self._ok(response, "resolve"):
+        if self._ok(response, "resolve", agent):
             self.stats.resolutions += 1
 
 

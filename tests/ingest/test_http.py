@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +18,7 @@ from ingest.config import BusinessConfig
 from ingest.crm import import_file
 from ingest.simulator import generate
 from ingest.simulator.history import ImportFailed, import_events, to_ndjson
-from ingest.simulator.live import LivePlayer, require_loopback
+from ingest.simulator.live import LivePlayer, _LiveAgent, require_loopback
 
 ADMIN = "dev-admin-token"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
@@ -192,3 +193,18 @@ def test_webhook_bodies_are_meta_shaped(two_days: list[dict]) -> None:
         assert value["messages"][0]["type"] == kind
         assert value["messages"][0]["timestamp"] == "1767268800"
         assert sign(body, "s").startswith("sha256=") and len(sign(body, "s")) == 71
+
+
+def test_live_agents_tell_a_lost_reassignment_race_from_a_failure() -> None:
+    """A 403 because the conversation now belongs to another agent is the race of working from
+    a list; any other refusal is an error."""
+    fer = _LiveAgent("fer", "Fer", ["billing"], [], 1.0)
+
+    def refusal(assignee: str) -> httpx.Response:
+        detail = f"agent 'fer' may not act on conversation 'c1' (assigned to {assignee}, team x)"
+        return httpx.Response(403, json={"detail": detail, "code": "forbidden", "field": None})
+
+    assert LivePlayer._reassigned_away(refusal("elena"), fer)
+    assert not LivePlayer._reassigned_away(refusal("fer"), fer)
+    assert not LivePlayer._reassigned_away(refusal("nobody"), fer)
+    assert not LivePlayer._reassigned_away(httpx.Response(409, text="(assigned to elena,"), fer)
