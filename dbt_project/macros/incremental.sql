@@ -1,14 +1,14 @@
-{% macro source_seq() -%}
-{#- The last feed seq this build sees: stored on every row an incremental cycle model writes, so
-    its next run knows which events are new (seq greater than the stored maximum). -#}
-(select coalesce(max(seq), 0) from {{ ref('stg_inbox__event_keys') }})
+{% macro feed_seq() -%}
+{#- The last feed seq this build sees: stored as `source_seq` on every row an incremental model
+    writes, so its next run knows which events are new. -#}
+(select feed_seq from {{ ref('stg_inbox__run_as_of') }})
 {%- endmacro %}
 
 {% macro stored_max(column) -%}
 {#- The largest `column` (a feed seq) this incremental model has stored, -1 when empty, as a
     literal: `seq > <literal>` lets DuckDB skip every row group of a seq-ordered table below it
-    (the raw feed, the append-only staging tables), where `seq > (select max(...))` scans all
-    25 million feed rows. Use only inside `is_incremental()`. -#}
+    (the feed, the append-only staging tables), where `seq > (select max(...))` scans them all.
+    Use only inside `is_incremental()`. -#}
 {%- if execute -%}
     {%- set result = run_query('select coalesce(max(' ~ column ~ '), -1) from ' ~ this) -%}
     {{- result.columns[0].values()[0] -}}
@@ -17,22 +17,25 @@
 {%- endif -%}
 {%- endmacro %}
 
-{% macro touched_conversations(with_contacts=true) -%}
-{#- The conversations whose cycle rows may change since this model was last built: every
+{% macro touched_conversations(with_contacts=false, watermark=none) -%}
+{#- The conversation keys whose rows may change since this model was last built: every
     conversation with an event of a higher seq than the model's stored `source_seq` (late and
-    out-of-order events included). With `with_contacts`, also every conversation of a contact with
-    a new lead or conversion: a conversion credits the contact's latest earlier lead, whichever
-    conversation holds it. Use only inside `is_incremental()`. -#}
+    out-of-order events included). With `with_contacts`, also every conversation of a contact
+    with a new lead or conversion: a conversion credits the contact's latest earlier lead,
+    whichever conversation holds it. Use only inside `is_incremental()`. -#}
 (
     with new_events as (
         select conversation_id, contact_id, event_type
         from {{ ref('stg_inbox__event_keys') }}
-        where seq > {{ stored_max('source_seq') }}
+        where seq > {{ watermark if watermark is not none else stored_max('source_seq') }}
     )
-    select conversation_id from new_events where conversation_id is not null
+
+    select hash(conversation_id) as conversation_key
+    from new_events
+    where conversation_id is not null
     {% if with_contacts %}
     union
-    select cycles.conversation_id
+    select cycles.conversation_key
     from {{ ref('int_cycles_opened') }} as cycles
     where cycles.contact_id in (
         select contact_id from new_events
@@ -51,17 +54,58 @@
 {% macro in_scope(keyword='and') -%}
 {#- In an incremental run, restrict a CTE to the conversations of the model's `scope` CTE. -#}
 {%- if is_incremental() -%}
-{{ keyword }} conversation_id in (select conversation_id from scope)
+{{ keyword }} conversation_key in (select conversation_key from scope)
 {%- endif -%}
 {%- endmacro %}
 
-{% macro rewritten_conversations(models) -%}
-{#- The conversations that any of `models` (incremental by conversation, each row stamped with
-    its build's source_seq) rewrote after this model's stored source_seq: the scope of a mart
-    built over them. Use only inside `is_incremental()`. -#}
-{%- set watermark = stored_max('source_seq') -%}
-{%- for model in models %}
-    {% if not loop.first %}union{% endif %}
-    select conversation_id from {{ ref(model) }} where source_seq > {{ watermark }}
-{%- endfor %}
+{% macro model_watermark() -%}
+{#- The feed seq this serving table was last built at, as a literal (-1 when never): the serving
+    snapshot carries no bookkeeping columns, so its incremental tables keep their watermark in
+    `_pipeline.watermarks` of the same file, written in the same transaction as their rows
+    (record_watermark). A snapshot copied from the last publish therefore always holds the
+    watermarks of its own rows, even after a failed run. Use only inside `is_incremental()`. -#}
+{%- if execute -%}
+    {%- set result = run_query(
+        "select coalesce(max(source_seq), -1) from " ~ watermarks_relation()
+        ~ " where model_name = '" ~ this.identifier ~ "'"
+    ) -%}
+    {{- result.columns[0].values()[0] -}}
+{%- else -%}
+    -1
+{%- endif -%}
+{%- endmacro %}
+
+{% macro record_watermark() -%}
+{#- Post-hook of an incremental serving table: the feed seq this build saw. -#}
+insert or replace into {{ watermarks_relation() }}
+select '{{ this.identifier }}', {{ feed_seq() }}, timestamptz '{{ run_started_at.isoformat() }}'
+{%- endmacro %}
+
+{% macro watermarks_relation() -%}
+{{ this.database }}._pipeline.watermarks
+{%- endmacro %}
+
+{% macro create_watermarks_table() -%}
+{#- on-run-start: the serving file's watermark table (see model_watermark). -#}
+create schema if not exists serving._pipeline;
+create table if not exists serving._pipeline.watermarks (
+    model_name varchar primary key,
+    source_seq bigint not null,
+    -- the start of the dbt invocation that built it (dbt's run_started_at)
+    built_at timestamptz not null
+)
+{%- endmacro %}
+
+{% macro model_built_at() -%}
+{#- The start of the dbt invocation that last built this serving table (record_watermark), as a
+    timestamptz literal; -infinity when never. Use only inside `is_incremental()`. -#}
+{%- if execute -%}
+    {%- set result = run_query(
+        "select cast(coalesce(max(built_at), timestamptz '-infinity') as varchar) from "
+        ~ watermarks_relation() ~ " where model_name = '" ~ this.identifier ~ "'"
+    ) -%}
+    timestamptz '{{ result.columns[0].values()[0] }}'
+{%- else -%}
+    timestamptz '-infinity'
+{%- endif -%}
 {%- endmacro %}

@@ -11,12 +11,15 @@
     a full refresh however the rows got there: new events, a later as_of, late events moving a
     cycle between days. -#}
 {%- set period_column = 'week_start_date' if period == 'week' else 'kpi_date' -%}
+{#- Built in the warehouse, not in the serving file like the other reports: its period hashes
+    are bookkeeping columns, and publish copies the table into the snapshot without them. -#}
 {{
     config(
         materialized='incremental',
         unique_key=period_column,
         incremental_strategy='replace_periods',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        database=target.database
     )
 }}
 {%- set bucket -%}

@@ -1,33 +1,48 @@
-{#- The feed rows of one event type that this staging model has not stored yet, each event once.
+{#- Staging helpers: the only place source() rows are parsed. -#}
 
-    Staging models of the busiest event types are append-only: a run reads only events with a
-    higher seq than any stored and skips event ids already stored, so a redelivery is counted
-    once and readers never re-parse the whole feed. Called inside a staging model only (the one
-    layer where source() appears).
+{% macro new_inbox_events(event_types) -%}
+{#- The feed rows of `event_types` this append-only staging model has not stored yet: every row
+    in a full build, else the rows with a higher seq than any stored (a literal watermark, so the
+    scan skips the row groups below it). Duplicates are found with `later_copies()`. -#}
+select * from {{ source('inbox', 'inbox_events') }}
+where {{ event_type_in(event_types) }}
+{% if is_incremental() %}
+    and seq > {{ stored_max('seq') }}
+{% endif %}
+{%- endmacro %}
 
-    A redelivered event keeps its first committed copy (lowest seq). The copy is chosen on the
-    narrow (event_id, seq) columns only: a window over whole rows, payload included, would sort
-    gigabytes at 10 million events. -#}
-{% macro new_inbox_events(event_type) %}
-    with typed_events as not materialized (
-        select * from {{ source('inbox', 'inbox_events') }}
-        where event_type = '{{ event_type }}'
-        {% if is_incremental() %}
-            and seq > {{ stored_max('seq') }}
-        {% endif %}
-    )
+{% macro event_type_in(event_types) -%}
+{#- `event_type` is one of `event_types`, as equalities the scan filters on: DuckDB turns a long
+    IN list into a join, which reads every column of every feed row first. -#}
+({% for event_type in event_types %}event_type = '{{ event_type }}'{{ ' or ' if not loop.last }}{% endfor %})
+{%- endmacro %}
 
-    select * from typed_events
-    where seq in (select min(seq) from typed_events group by event_id)
-    {% if is_incremental() %}
-        -- stored copies looked up from the new ids (a probe of the stored table), not the other
-        -- way round (a hash table of every stored id)
-        and event_id not in (
-            select event_id from {{ this }}
-            where event_id in (select event_id from typed_events)
-        )
-    {% endif %}
-{% endmacro %}
+{% macro later_copies(relation, key) -%}
+{#- The keys of `relation` (a CTE of an incremental run's new rows; `key` an expression over its
+    columns) delivered more than once, with the seq of their first copy. -#}
+select {{ key }} as copy_key, min(seq) as first_seq
+from {{ relation }}
+group by copy_key
+having count(*) > 1
+{%- endmacro %}
+
+{% macro delete_later_copies(key) -%}
+{#- Post-hook of an append-only staging model: in a full build, delete every row whose `key` a
+    lower seq already has (a delivery stored twice keeps its first copy). One hash aggregate
+    over the stored keys after the load, instead of a second pass over the payloads before it;
+    an incremental run deduplicates its (few) new rows in its SQL, against the stored ones.
+    (In a post-hook, is_incremental() is false in a first build too.) -#}
+{%- if not is_incremental() %}
+delete from {{ this }} as copies
+using (
+    select {{ key }}, min(seq) as first_seq
+    from {{ this }}
+    group by {{ key }}
+    having count(*) > 1
+) as firsts
+where copies.{{ key }} = firsts.{{ key }} and copies.seq > firsts.first_seq
+{%- endif %}
+{%- endmacro %}
 
 {% macro payload_fields(fields) -%}
 {#- The text values of the payload's top-level `fields`, as a struct: field `f` is exactly
@@ -43,4 +58,37 @@ struct_pack(
         json_extract_string(payload, {{ paths }})[{{ loop.index }}]{{ ',' if not loop.last }}
     {%- endfor %}
 )
+{%- endmacro %}
+
+{% macro payload_fields_by_type(fields_by_type) -%}
+{#- Like payload_fields, for a relation holding several event types: each row extracts only
+    its own type's keys (`fields_by_type`: event type -> payload keys), so a row pays for a few
+    JSON paths, not for the union of every type's. Field `f` of the struct is
+    `payload ->> '$.f'` on the rows whose type lists `f`, NULL on the others. -#}
+{%- set positions = {} -%}
+{%- for event_type, fields in fields_by_type.items() -%}
+    {%- for field in fields -%}
+        {%- do positions.setdefault(field, []).append((event_type, loop.index)) -%}
+    {%- endfor -%}
+{%- endfor -%}
+struct_pack(
+    {%- for field, found in positions.items() %}
+    {{ field }} := case event_type
+        {%- for event_type, index in found %}
+        when '{{ event_type }}' then extracted[{{ index }}]
+        {%- endfor %}
+    end{{ ',' if not loop.last }}
+    {%- endfor %}
+)
+{%- endmacro %}
+
+{% macro payload_lists_by_type(fields_by_type) -%}
+{#- The per-type `json_extract_string` lists payload_fields_by_type() reads (as `extracted`). -#}
+case event_type
+    {%- for event_type, fields in fields_by_type.items() %}
+    when '{{ event_type }}' then json_extract_string(
+        payload, [{% for field in fields %}'$.{{ field }}'{{ ', ' if not loop.last }}{% endfor %}]
+    )
+    {%- endfor %}
+end
 {%- endmacro %}

@@ -46,12 +46,28 @@ PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT = Path(sys.executable).with_name("dbt")
 
 
+def serving_path(warehouse: Path) -> Path:
+    """The serving file a build over `warehouse` writes its marts and reports into."""
+    return warehouse.with_name(f"{warehouse.stem}.serving.duckdb")
+
+
+def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to `warehouse` with its serving file attached: unqualified names
+    find the warehouse's models, else the marts and reports of the serving file."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    con.execute(f"ATTACH '{serving_path(warehouse)}' AS serving (READ_ONLY)")
+    con.execute(f"SET search_path = '{warehouse.stem}.main,serving.main'")
+    return con
+
+
 def dbt_build(warehouse: Path, work: Path, *extra: str) -> None:
-    """`dbt build` of the project over `warehouse`, artifacts and logs under `work`; `extra`
-    arguments go last. Fails the test with the tail of dbt's output."""
+    """`dbt build` of the project over `warehouse` (marts and reports into its serving file),
+    artifacts and logs under `work`; `extra` arguments go last. Fails the test with the tail of
+    dbt's output."""
     env = {
         **os.environ,
         "BANDEJA_WAREHOUSE_DB": str(warehouse),
+        "BANDEJA_SERVING_BUILD_DB": str(serving_path(warehouse)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     result = subprocess.run(
@@ -437,9 +453,12 @@ def build_events() -> list[dict[str, Any]]:
     log.customer("c15", local("2026-11-26 10:06"), "gracias!")
     log.customer("c15", local("2026-11-26 10:06:30"), "👍", message_type="reaction")
 
-    # c16 duplicated webhook delivery: the same event stored twice by the feed: counted once.
+    # c16 duplicated webhook delivery: the same event stored twice by the feed, and the same
+    # wamid once more under another event id: counted once.
     first = log.customer("c16", local("2026-11-26 11:00"))
     log.rows.append({**first, "seq": log.next_seq, "recorded_at": first["recorded_at"]})
+    log.next_seq += 1
+    log.rows.append({**first, "seq": log.next_seq, "event_id": f"{first['event_id']}:retry"})
     log.next_seq += 1
     log.reply("c16", local("2026-11-26 11:03"), "diego")
 
@@ -495,8 +514,10 @@ def build_events() -> list[dict[str, Any]]:
 
 
 def write_fixture_warehouse(path: Path, events: list[dict[str, Any]] | None = None) -> None:
-    """Create (or replace) `raw.inbox_events` and `raw.business_intervals` in a DuckDB file."""
+    """Create (or replace) `raw.inbox_events` and `raw.business_intervals` in a DuckDB file, and
+    remove the serving file of an earlier build over the same path."""
     rows = build_events() if events is None else events
+    serving_path(path).unlink(missing_ok=True)
     calendar = BusinessCalendar(CalendarConfig())
     intervals = list(calendar.intervals(CALENDAR_FIRST, CALENDAR_LAST))
     con = duckdb.connect(str(path))

@@ -13,6 +13,7 @@ from dbt_fixture_warehouse import (
     EventLog,
     append_events,
     build_events,
+    connect,
     dbt_build,
     local,
     write_fixture_warehouse,
@@ -26,18 +27,20 @@ pytestmark = pytest.mark.slow
 
 
 def served_columns(con: duckdb.DuckDBPyConnection, model: str) -> str:
-    """The model's columns but the bookkeeping ones (source_seq), which differ between an
-    incremental and a full build and are never published."""
+    """The model's columns but the bookkeeping ones (the report period hashes), which differ
+    between an incremental and a full build and are never published."""
     rows = con.execute(
         "select column_name from duckdb_columns() where schema_name = 'main' and table_name = ? "
-        "order by column_index",
-        [model],
+        "and database_name = (select database_name from duckdb_tables() "
+        "where schema_name = 'main' and table_name = ? order by database_name = 'serving' desc "
+        "limit 1) order by column_index",
+        [model, model],
     ).fetchall()
     return ", ".join(f'"{name}"' for (name,) in rows if name not in BOOKKEEPING_COLUMNS)
 
 
 def snapshot(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connect(warehouse)
     try:
         return {
             model: con.execute(
@@ -50,7 +53,7 @@ def snapshot(warehouse: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connect(warehouse)
     try:
         return con.execute(sql).fetchall()
     finally:
@@ -299,7 +302,7 @@ def test_benchmark_floor_query_agrees_with_fct_cycles(built: Path) -> None:
     per cycle as the pipeline on every edge case of the fixture."""
     floor_sql = (REPO / "bench" / "floor.sql").read_text()
     columns = "conversation_id, opened_at, frt_seconds, frt_business_seconds, sla_status"
-    con = duckdb.connect(str(built), read_only=True)
+    con = connect(built)
     try:
         as_of = con.execute("select max(occurred_at) from raw.inbox_events").fetchall()[0][0]
         floor = con.execute(

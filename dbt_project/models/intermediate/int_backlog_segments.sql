@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_inbox__event_keys') }}
 {#- The backlog state of each cycle as segments of constant (team, agent, status, age bucket):
     cut at every status change, assignment, wait start/end and age-bucket threshold while the
     cycle is open. fct_backlog_snapshots counts segments per snapshot with a sweep line, so its
@@ -5,15 +6,16 @@
     Incremental by conversation: a run rewrites the conversations with events newer than the
     stored source_seq, and those with a cycle open at some instant between the previous as_of and
     this one (new snapshots may see it); an as_of earlier than the previous one rewrites all.
-    Change markers, for fct_backlog_snapshots (incremental by time): a rewritten conversation whose
-    backlog changed gets one marker row (is_change_marker, no cycle, zero length) at the first
-    instant where its count per backlog cell differs from the stored rows', folded with the
-    markers it already had; a full build writes one marker at -infinity. fct_backlog_snapshots
-    recounts the snapshots from the earliest marker on, then deletes every marker. -#}
+    Change markers, for fct_backlog_snapshots (incremental by time): a run that changed some
+    conversation's counts appends one marker row (is_change_marker, no conversation, zero length)
+    at the first instant where any rewritten conversation's count per backlog cell differs from
+    the stored rows'; a full build writes one at -infinity. Markers carry the run's start
+    (marked_at): fct_backlog_snapshots recounts from the earliest marker newer than its own last
+    build. -#}
 {{
     config(
         materialized='incremental',
-        unique_key='conversation_id',
+        unique_key='conversation_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail'
     )
@@ -24,13 +26,13 @@ with as_of as (
 
 {% if is_incremental() %}
 previous_as_of as (
-    select max(as_of_at) as as_of_at from {{ this }}
+    select max(as_of_at) as as_of_at from {{ this }} where not is_change_marker
 ),
 
 scope as (
-    select conversation_id from {{ touched_conversations(with_contacts=false) }}
+    select conversation_key from {{ touched_conversations() }}
     union
-    select all_cycles.conversation_id
+    select all_cycles.conversation_key
     from {{ ref('int_cycles_opened') }} as all_cycles
     cross join previous_as_of
     cross join as_of
@@ -44,7 +46,8 @@ scope as (
 {% endif %}
 
 cycles as not materialized (
-    select cycle_id, conversation_id, opened_at, resolved_at from {{ ref('int_cycles_opened') }}
+    select cycle_id, conversation_key, conversation_id, opened_at, resolved_at
+    from {{ ref('int_cycles_opened') }}
     {{ in_scope('where') }}
 ),
 
@@ -54,20 +57,24 @@ attributes as not materialized (
 ),
 
 waits as not materialized (
-    select * from {{ ref('int_backlog_waits') }}
-    {{ in_scope('where') }}
+    select
+        cycle_id,
+        unnest(wait_started_ats) as wait_started_at,
+        unnest(wait_ended_ats) as wait_ended_at
+    from {{ ref('int_cycles_responded') }}
+    where len(wait_started_ats) > 0 {{ in_scope('and') }}
 ),
 
 status_changes as not materialized (
-    select conversation_id, status, changed_at
-    from {{ ref('stg_inbox__status_changes') }}
-    {{ in_scope('where') }}
+    select conversation_key, status, occurred_at as changed_at
+    from {{ ref('stg_inbox__events') }}
+    where event_type = 'status_change' {{ in_scope('and') }}
 ),
 
 assignments as not materialized (
-    select conversation_id, agent_id, team_id, assigned_at
-    from {{ ref('stg_inbox__assignments') }}
-    {{ in_scope('where') }}
+    select conversation_key, agent_id, team_id, occurred_at as assigned_at
+    from {{ ref('stg_inbox__events') }}
+    where event_type = 'assignment' {{ in_scope('and') }}
 ),
 
 snapshots as (
@@ -80,14 +87,14 @@ change_points as (
     select cycles.cycle_id, status_changes.changed_at
     from cycles
     inner join status_changes
-        on cycles.conversation_id = status_changes.conversation_id
+        on cycles.conversation_key = status_changes.conversation_key
         and status_changes.changed_at > cycles.opened_at
         and status_changes.changed_at < coalesce(cycles.resolved_at, timestamptz 'infinity')
     union
     select cycles.cycle_id, assignments.assigned_at
     from cycles
     inner join assignments
-        on cycles.conversation_id = assignments.conversation_id
+        on cycles.conversation_key = assignments.conversation_key
         and assignments.assigned_at > cycles.opened_at
         and assignments.assigned_at < coalesce(cycles.resolved_at, timestamptz 'infinity')
     union
@@ -99,7 +106,7 @@ change_points as (
 points as (
     select
         change_points.cycle_id,
-        cycles.conversation_id,
+        cycles.conversation_key,
         cycles.opened_at,
         change_points.changed_at as segment_start_at,
         coalesce(
@@ -136,7 +143,7 @@ with_status as (
         end as status
     from observed_points
     asof left join status_changes
-        on observed_points.conversation_id = status_changes.conversation_id
+        on observed_points.conversation_key = status_changes.conversation_key
         and observed_points.segment_start_at >= status_changes.changed_at
 ),
 
@@ -147,7 +154,7 @@ with_assignee as (
         assignments.team_id as assigned_team_id
     from with_status
     asof left join assignments
-        on with_status.conversation_id = assignments.conversation_id
+        on with_status.conversation_key = assignments.conversation_key
         and with_status.segment_start_at >= assignments.assigned_at
 ),
 
@@ -215,7 +222,7 @@ segments as (
 rewritten as (
     select
         segments.cycle_id,
-        cycles.conversation_id,
+        cycles.conversation_key,
         segments.segment_start_at,
         segments.segment_end_at,
         coalesce(segments.assigned_team_id, attributes.team_id, 'unassigned') as team_id,
@@ -224,8 +231,9 @@ rewritten as (
         segments.age_bucket,
         segments.is_unattended,
         as_of.as_of_at,
-        {{ source_seq() }} as source_seq,
-        false as is_change_marker
+        {{ feed_seq() }} as source_seq,
+        false as is_change_marker,
+        cast(null as timestamptz) as marked_at
     from segments
     inner join cycles
         on segments.cycle_id = cycles.cycle_id
@@ -237,7 +245,7 @@ rewritten as (
 {% if is_incremental() %}
 stored as (
     select * from {{ this }}
-    where conversation_id in (select conversation_id from scope)
+    where not is_change_marker and conversation_key in (select conversation_key from scope)
 ),
 
 {%- for version, relation in [('new', 'rewritten'), ('stored', 'stored')] %}
@@ -246,29 +254,27 @@ stored as (
     -- the sweep line of fct_backlog_snapshots, per conversation: equal deltas up to an instant
     -- mean equal counts in every cell up to it
     select
-        conversation_id, team_id, agent_id, status, age_bucket, is_unattended, changed_at,
+        conversation_key, team_id, agent_id, status, age_bucket, is_unattended, changed_at,
         sum(delta) as delta
     from (
-        select conversation_id, team_id, agent_id, status, age_bucket, is_unattended,
+        select conversation_key, team_id, agent_id, status, age_bucket, is_unattended,
             segment_start_at as changed_at, 1 as delta
         from {{ relation }}
-        where not is_change_marker
         union all
-        select conversation_id, team_id, agent_id, status, age_bucket, is_unattended,
+        select conversation_key, team_id, agent_id, status, age_bucket, is_unattended,
             segment_end_at, -1
         from {{ relation }}
-        where not is_change_marker and segment_end_at < timestamptz 'infinity'
+        where segment_end_at < timestamptz 'infinity'
     )
     group by all
 ),
 {%- endfor %}
 
-changes as (
-    select coalesce(new_deltas.conversation_id, stored_deltas.conversation_id) as conversation_id,
-        coalesce(new_deltas.changed_at, stored_deltas.changed_at) as changed_at
+first_change as (
+    select min(coalesce(new_deltas.changed_at, stored_deltas.changed_at)) as changed_at
     from new_deltas
     full outer join stored_deltas
-        on new_deltas.conversation_id = stored_deltas.conversation_id
+        on new_deltas.conversation_key = stored_deltas.conversation_key
         and new_deltas.team_id = stored_deltas.team_id
         and new_deltas.agent_id = stored_deltas.agent_id
         and new_deltas.status = stored_deltas.status
@@ -276,50 +282,38 @@ changes as (
         and new_deltas.is_unattended = stored_deltas.is_unattended
         and new_deltas.changed_at = stored_deltas.changed_at
     where coalesce(new_deltas.delta, 0) <> coalesce(stored_deltas.delta, 0)
-    union all
-    -- markers fct_backlog_snapshots has not consumed yet: the rewrite must keep them
-    select conversation_id, segment_start_at
-    from stored
-    where is_change_marker
 ),
+{% endif %}
 
 markers as (
     select
         null::varchar as cycle_id,
-        changes.conversation_id,
-        min(changes.changed_at) as segment_start_at,
-        min(changes.changed_at) as segment_end_at,
-        null::varchar as team_id,
-        null::varchar as agent_id,
-        null::varchar as status,
-        null::varchar as age_bucket,
-        null::boolean as is_unattended,
-        any_value(as_of.as_of_at) as as_of_at,
-        {{ source_seq() }} as source_seq,
-        true as is_change_marker
-    from changes
-    cross join as_of
-    group by changes.conversation_id
-),
-{% else %}
-markers as (
-    -- a full build: every snapshot may have changed
-    select
-        null::varchar as cycle_id,
-        null::varchar as conversation_id,
+        null::ubigint as conversation_key,
+        {% if is_incremental() -%}
+        first_change.changed_at as segment_start_at,
+        first_change.changed_at as segment_end_at,
+        {%- else -%}
+        -- a full build: every snapshot may have changed
         timestamptz '-infinity' as segment_start_at,
         timestamptz '-infinity' as segment_end_at,
+        {%- endif %}
         null::varchar as team_id,
         null::varchar as agent_id,
         null::varchar as status,
         null::varchar as age_bucket,
         null::boolean as is_unattended,
         as_of.as_of_at,
-        {{ source_seq() }} as source_seq,
-        true as is_change_marker
+        {{ feed_seq() }} as source_seq,
+        true as is_change_marker,
+        timestamptz '{{ run_started_at.isoformat() }}' as marked_at
+    {% if is_incremental() -%}
+    from first_change
+    cross join as_of
+    where first_change.changed_at is not null
+    {%- else -%}
     from as_of
+    {%- endif %}
 ),
-{% endif %}
 
 final as (
     select * from rewritten

@@ -1,7 +1,8 @@
+-- depends_on: {{ ref('stg_inbox__event_keys') }}
 {{
     config(
         materialized='incremental',
-        unique_key='conversation_id',
+        unique_key='conversation_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail'
     )
@@ -12,33 +13,45 @@
 with
 {% if is_incremental() %}
 scope as (
-    select conversation_id from {{ touched_conversations(with_contacts=true) }}
+    select conversation_key from {{ touched_conversations(with_contacts=true) }}
 ),
 {% endif %}
 
-cycles as not materialized (
+cycles as (
     select * from {{ ref('int_cycles_opened') }}
     {{ in_scope('where') }}
 ),
 
+context_events as (
+    select
+        event_type,
+        seq,
+        occurred_at,
+        conversation_key,
+        team_id,
+        topic,
+        tag,
+        tag_action,
+        escalation_level
+    from {{ ref('stg_inbox__events') }}
+    where {{ event_type_in(['assignment', 'handoff', 'topic', 'tag', 'escalation']) }}
+        {{ in_scope('and') }}
+),
+
+cycled as (
+    {{ with_cycle_id('context_events', scoped=true) }}
+),
+
 team_events as (
-    select conversation_id, team_id, {{ timeline_key('occurred_at', 'seq') }} as timeline_key
-    from {{ ref('stg_inbox__assignments') }}
-    where team_id is not null {{ in_scope('and') }}
-    union all
-    select conversation_id, team_id, {{ timeline_key('occurred_at', 'seq') }} as timeline_key
-    from {{ ref('stg_inbox__handoffs') }}
-    where team_id is not null {{ in_scope('and') }}
-    union all
-    select conversation_id, team_id, {{ timeline_key('occurred_at', 'seq') }} as timeline_key
-    from {{ ref('stg_inbox__topics') }}
-    where team_id is not null {{ in_scope('and') }}
+    select conversation_key, team_id, timeline_key
+    from cycled
+    where team_id is not null and event_type in ('assignment', 'handoff', 'topic')
 ),
 
 cycle_ends as (
     select
         cycle_id,
-        conversation_id,
+        conversation_key,
         coalesce(
             {{ timeline_key('resolved_at', 'resolving_seq') }},
             cast('170141183460469231731687303715884105727' as hugeint)
@@ -53,39 +66,26 @@ teams as (
         team_events.team_id
     from cycle_ends
     asof left join team_events
-        on cycle_ends.conversation_id = team_events.conversation_id
+        on cycle_ends.conversation_key = team_events.conversation_key
         and cycle_ends.end_key >= team_events.timeline_key
 ),
 
-scoped_topics as (
-    select * from {{ ref('stg_inbox__topics') }}
-    {{ in_scope('where') }}
-),
-
-topics as (
-    {{ with_cycle_id('scoped_topics') }}
-),
-
-cycle_topics as (
-    select cycle_id, arg_max(topic, timeline_key) as topic
-    from topics
-    where cycle_id is not null and topic is not null
+cycle_context as (
+    select
+        cycle_id,
+        arg_max(topic, timeline_key) filter (where event_type = 'topic' and topic is not null)
+            as topic,
+        bool_or(event_type = 'escalation') as was_escalated,
+        bool_or(event_type = 'escalation' and escalation_level = 'reassign') as was_reassigned
+    from cycled
+    where cycle_id is not null
     group by cycle_id
-),
-
-scoped_tags as (
-    select * from {{ ref('stg_inbox__tags') }}
-    {{ in_scope('where') }}
-),
-
-tags as (
-    {{ with_cycle_id('scoped_tags') }}
 ),
 
 cycle_tag_states as (
     select cycle_id, tag, arg_max(tag_action, timeline_key) as last_action
-    from tags
-    where cycle_id is not null and tag is not null
+    from cycled
+    where cycle_id is not null and event_type = 'tag' and tag is not null
     group by cycle_id, tag
 ),
 
@@ -93,25 +93,6 @@ cycle_tags as (
     select cycle_id, string_agg(tag, ',' order by tag) as tags
     from cycle_tag_states
     where last_action = 'added'
-    group by cycle_id
-),
-
-scoped_escalations as (
-    select * from {{ ref('stg_inbox__escalations') }}
-    {{ in_scope('where') }}
-),
-
-escalations as (
-    {{ with_cycle_id('scoped_escalations') }}
-),
-
-cycle_escalations as (
-    select
-        cycle_id,
-        true as was_escalated,
-        bool_or(level = 'reassign') as was_reassigned
-    from escalations
-    where cycle_id is not null
     group by cycle_id
 ),
 
@@ -142,22 +123,22 @@ leads as (
 final as (
     select
         cycles.cycle_id,
+        cycles.conversation_key,
         cycles.conversation_id,
         coalesce(teams.team_id, 'unassigned') as team_id,
-        cycle_topics.topic,
+        cycle_context.topic,
         cycle_tags.tags,
-        coalesce(cycle_escalations.was_escalated, false) as was_escalated,
-        coalesce(cycle_escalations.was_reassigned, false) as was_reassigned,
+        coalesce(cycle_context.was_escalated, false) as was_escalated,
+        coalesce(cycle_context.was_reassigned, false) as was_reassigned,
         cycle_surveys.csat_score,
         cycle_surveys.nps_score,
         coalesce(leads.is_lead, false) as is_lead,
         leads.converted_at,
-        {{ source_seq() }} as source_seq
+        {{ feed_seq() }} as source_seq
     from cycles
     left join teams on cycles.cycle_id = teams.cycle_id
-    left join cycle_topics on cycles.cycle_id = cycle_topics.cycle_id
+    left join cycle_context on cycles.cycle_id = cycle_context.cycle_id
     left join cycle_tags on cycles.cycle_id = cycle_tags.cycle_id
-    left join cycle_escalations on cycles.cycle_id = cycle_escalations.cycle_id
     left join cycle_surveys on cycles.cycle_id = cycle_surveys.cycle_id
     left join leads on cycles.cycle_id = leads.cycle_id
 )

@@ -1,7 +1,8 @@
+-- depends_on: {{ ref('stg_inbox__event_keys') }}
 {{
     config(
         materialized='incremental',
-        unique_key='conversation_id',
+        unique_key='conversation_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail'
     )
@@ -9,121 +10,99 @@
 {#- Care-cycle boundaries of METRICS.md section 2, one row per cycle. Incremental by
     conversation: a cycle depends only on its own conversation's messages and status changes, so a
     run rewrites the conversations with events newer than the stored source_seq. -#}
-with customer_messages as (
-    select * from {{ ref('stg_inbox__messages') }}
-    where is_customer_message
-    {% if is_incremental() %}
-        and conversation_id in {{ touched_conversations(with_contacts=false) }}
-    {% endif %}
+with
+{% if is_incremental() %}
+scope as (
+    select conversation_key from {{ touched_conversations() }}
 ),
+{% endif %}
 
-resolutions as (
-    select * from {{ ref('stg_inbox__status_changes') }}
-    where status = 'resolved'
-    {% if is_incremental() %}
-        and conversation_id in {{ touched_conversations(with_contacts=false) }}
-    {% endif %}
-),
-
-boundaries as (
+customer_messages as (
     select
+        conversation_key,
         conversation_id,
         sent_at as boundary_at,
         seq,
-        'open' as boundary_kind,
+        true as is_open_boundary,
         inbox_id,
         contact_id,
         cast(null as varchar) as resolution_kind,
         cast(null as varchar) as actor_kind,
         cast(null as varchar) as actor_id
-    from customer_messages
-    union all
+    from {{ ref('stg_inbox__messages') }}
+    where is_customer_message {{ in_scope('and') }}
+),
+
+resolutions as (
     select
+        conversation_key,
         conversation_id,
-        changed_at as boundary_at,
+        occurred_at as boundary_at,
         seq,
-        'resolve' as boundary_kind,
+        false as is_open_boundary,
         inbox_id,
         contact_id,
         resolution_kind,
         actor_kind,
         actor_id
-    from resolutions
+    from {{ ref('stg_inbox__events') }}
+    where event_type = 'status_change' and status = 'resolved' {{ in_scope('and') }}
 ),
 
-ordered as (
-    select
-        *,
-        lag(boundary_kind) over (
-            partition by conversation_id order by boundary_at, seq
-        ) as previous_kind
+boundaries as (
+    select * from customer_messages
+    union all
+    select * from resolutions
+),
+
+edges as (
+    -- a customer message opens a cycle when none is open (the boundary before it is a resolve,
+    -- or there is none); a resolve closes the open one (the boundary before it is a customer
+    -- message). Openings and closings then strictly alternate, starting with an opening.
+    select *
     from boundaries
+    qualify is_open_boundary <> coalesce(
+        lag(is_open_boundary) over (
+            partition by conversation_key order by boundary_at, seq
+        ),
+        false
+    )
 ),
 
-flagged as (
-    -- a customer message opens a cycle when none is open; a resolve closes the open one
+paired as (
     select
         *,
-        boundary_kind = 'open' and coalesce(previous_kind, 'resolve') = 'resolve' as is_opening,
-        boundary_kind = 'resolve' and previous_kind = 'open' as is_closing
-    from ordered
-),
-
-counted as (
-    select
-        *,
-        sum(case when is_opening then 1 else 0 end) over (
-            partition by conversation_id order by boundary_at, seq
-            rows between unbounded preceding and current row
-        ) as opening_count
-    from flagged
-),
-
-numbered as (
-    select
-        * exclude (opening_count),
-        cast(opening_count as bigint) as cycle_number
-    from counted
-    where is_opening or is_closing
-),
-
-openings as (
-    select * from numbered where is_opening
-),
-
-closings as (
-    select * from numbered where is_closing
+        row_number() over by_time as edge_number,
+        lead(boundary_at) over by_time as closed_at,
+        lead(seq) over by_time as closing_seq,
+        lead(resolution_kind) over by_time as closing_resolution_kind,
+        lead(actor_kind) over by_time as closing_actor_kind,
+        lead(actor_id) over by_time as closing_actor_id,
+        lead(boundary_at, 2) over by_time as next_opened_at
+    from edges
+    window by_time as (partition by conversation_key order by boundary_at, seq)
 ),
 
 cycles as (
     select
-        openings.conversation_id || ':' || openings.cycle_number as cycle_id,
-        openings.conversation_id,
-        openings.cycle_number,
-        openings.inbox_id,
-        openings.contact_id,
-        openings.boundary_at as opened_at,
-        openings.seq as opening_seq,
-        closings.boundary_at as resolved_at,
-        closings.seq as resolving_seq,
-        closings.resolution_kind,
-        closings.actor_kind as resolving_actor_kind,
-        closings.actor_id as resolving_actor_id
-    from openings
-    left join closings
-        on openings.conversation_id = closings.conversation_id
-        and openings.cycle_number = closings.cycle_number
-),
-
-final as (
-    select
-        *,
-        {{ timeline_key('opened_at', 'opening_seq') }} as opening_key,
-        lead(opened_at) over (
-            partition by conversation_id order by cycle_number
-        ) as next_opened_at,
-        {{ source_seq() }} as source_seq
-    from cycles
+        conversation_id || ':' || ((edge_number + 1) // 2) as cycle_id,
+        conversation_key,
+        conversation_id,
+        cast((edge_number + 1) // 2 as bigint) as cycle_number,
+        inbox_id,
+        contact_id,
+        boundary_at as opened_at,
+        seq as opening_seq,
+        closed_at as resolved_at,
+        closing_seq as resolving_seq,
+        closing_resolution_kind as resolution_kind,
+        closing_actor_kind as resolving_actor_kind,
+        closing_actor_id as resolving_actor_id,
+        {{ timeline_key('boundary_at', 'seq') }} as opening_key,
+        next_opened_at,
+        {{ feed_seq() }} as source_seq
+    from paired
+    where is_open_boundary
 )
 
-select * from final
+select * from cycles

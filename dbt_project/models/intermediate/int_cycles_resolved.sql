@@ -1,7 +1,8 @@
+-- depends_on: {{ ref('stg_inbox__event_keys') }}
 {{
     config(
         materialized='incremental',
-        unique_key='conversation_id',
+        unique_key='conversation_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail'
     )
@@ -12,32 +13,33 @@ with {{ business_clock_ctes() }},
 
 {% if is_incremental() %}
 scope as (
-    select conversation_id from {{ touched_conversations(with_contacts=false) }}
+    select conversation_key from {{ touched_conversations() }}
 ),
 {% endif %}
 
 cycles as (
     select * from {{ ref('int_cycles_opened') }}
-    {{ in_scope('where') }}
+    where resolved_at is not null {{ in_scope('and') }}
 ),
 
 responded as (
-    select * from {{ ref('int_cycles_responded') }}
+    select cycle_id, clock_start_at, is_answered from {{ ref('int_cycles_responded') }}
     {{ in_scope('where') }}
 ),
 
 assignments as (
     select
-        conversation_id,
+        conversation_key,
         agent_id,
         {{ timeline_key('occurred_at', 'seq') }} as timeline_key
-    from {{ ref('stg_inbox__assignments') }}
-    {{ in_scope('where') }}
+    from {{ ref('stg_inbox__events') }}
+    where event_type = 'assignment' {{ in_scope('and') }}
 ),
 
 resolved as (
     select
         cycles.cycle_id,
+        cycles.conversation_key,
         cycles.conversation_id,
         cycles.resolved_at,
         cycles.resolution_kind,
@@ -50,7 +52,6 @@ resolved as (
     from cycles
     inner join responded
         on cycles.cycle_id = responded.cycle_id
-    where cycles.resolved_at is not null
 ),
 
 with_assignee as (
@@ -59,13 +60,14 @@ with_assignee as (
         assignments.agent_id as assignee_at_resolution
     from resolved
     asof left join assignments
-        on resolved.conversation_id = assignments.conversation_id
+        on resolved.conversation_key = assignments.conversation_key
         and resolved.resolving_key >= assignments.timeline_key
 ),
 
 measured as (
     select
         cycle_id,
+        conversation_key,
         conversation_id,
         resolved_at,
         {{ local_date('resolved_at') }} as resolved_date,
@@ -81,7 +83,7 @@ measured as (
         resolved_at < clock_start_at as has_clock_anomaly,
         is_answered and coalesce(resolution_kind, '') <> 'auto_inactivity' as is_in_art,
         next_opened_at is not null as is_reopened,
-        {{ source_seq() }} as source_seq
+        {{ feed_seq() }} as source_seq
     from with_assignee
 )
 

@@ -1,98 +1,134 @@
+-- depends_on: {{ ref('stg_inbox__event_keys') }}
 {{
     config(
         materialized='incremental',
-        unique_key='conversation_id',
+        unique_key='conversation_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail'
     )
 }}
-{#- Clock start and first human reply per cycle (METRICS.md section 3, FRT). Incremental by
-    conversation: a run rewrites the conversations with events newer than the stored source_seq. -#}
+{#- Clock start and first human reply per cycle (METRICS.md section 3, FRT), and the cycle's
+    waits for a human reply (backlog age). Messages and handoffs take the latest cycle opened at
+    or before them, in one ASOF join. Incremental by conversation: a run rewrites the
+    conversations with events newer than the stored source_seq. -#}
 with {{ business_clock_ctes() }},
 
 {% if is_incremental() %}
 scope as (
-    select conversation_id from {{ touched_conversations(with_contacts=false) }}
+    select conversation_key from {{ touched_conversations() }}
 ),
 {% endif %}
 
-cycles as not materialized (
+cycles as (
     select * from {{ ref('int_cycles_opened') }}
     {{ in_scope('where') }}
 ),
 
-messages as not materialized (
-    select * from {{ ref('int_messages_cycled') }}
-    where cycle_id is not null
-    {{ in_scope('and') }}
+conversations as (
+    {{ cycle_openings(scoped=true) }}
 ),
 
-scoped_handoffs as (
-    select * from {{ ref('stg_inbox__handoffs') }}
-    {{ in_scope('where') }}
-),
-
-handoffs as (
-    {{ with_cycle_id('scoped_handoffs') }}
-),
-
-first_handoffs as (
+activity as (
     select
-        cycle_id,
-        min(handoff_at) as handoff_at
-    from handoffs
-    where cycle_id is not null
-    group by cycle_id
+        conversation_key,
+        {{ timeline_key('sent_at', 'seq') }} as timeline_key,
+        sent_at as occurred_at,
+        agent_id,
+        is_customer_message,
+        is_human_reply,
+        is_bot_message,
+        false as is_handoff
+    from {{ ref('stg_inbox__messages') }}
+    where (is_customer_message or is_human_reply or is_bot_message) {{ in_scope('and') }}
+    union all
+    select
+        conversation_key,
+        {{ timeline_key('occurred_at', 'seq') }},
+        occurred_at,
+        null,
+        false,
+        false,
+        false,
+        true
+    from {{ ref('stg_inbox__events') }}
+    where event_type = 'handoff' {{ in_scope('and') }}
 ),
 
-message_facts as (
+numbered as (
     select
-        messages.cycle_id,
-        count(*) filter (where messages.is_customer_message) as customer_message_count,
-        count(*) filter (where messages.is_human_reply) as agent_message_count,
-        bool_or(messages.direction = 'outbound' and messages.sender_kind = 'bot') as has_bot_message,
-        min(messages.sent_at) filter (
-            where messages.is_human_reply
-            and messages.sent_at <= coalesce(cycles.resolved_at, messages.sent_at)
-        ) as first_response_at
-    from messages
+        activity.*,
+        {{ cycle_number('conversations.opening_keys', 'activity.timeline_key') }} as cycle_number
+    from activity
+    inner join conversations
+        on activity.conversation_key = conversations.conversation_key
+),
+
+cycled as (
+    select
+        numbered.*,
+        cycles.resolved_at
+    from numbered
     inner join cycles
-        on messages.cycle_id = cycles.cycle_id
-    group by messages.cycle_id
+        on numbered.conversation_key = cycles.conversation_key
+        and numbered.cycle_number = cycles.cycle_number
 ),
 
-first_responders as (
+waits_marked as (
+    -- a wait starts at a customer message that follows a human reply (or none) in the cycle
+    -- and ends at the next human reply
     select
-        messages.cycle_id,
-        messages.agent_id as first_responder_agent_id
-    from messages
-    inner join message_facts
-        on messages.cycle_id = message_facts.cycle_id
-        and messages.sent_at = message_facts.first_response_at
-    where messages.is_human_reply
-    qualify row_number() over (partition by messages.cycle_id order by messages.seq) = 1
+        *,
+        lag(case when is_customer_message then true when is_human_reply then false end ignore nulls)
+            over (
+                partition by conversation_key, cycle_number order by timeline_key
+            ) as follows_customer
+    from cycled
+),
+
+cycle_facts as (
+    select
+        conversation_key,
+        cycle_number,
+        count(*) filter (where is_customer_message) as customer_message_count,
+        count(*) filter (where is_human_reply) as agent_message_count,
+        bool_or(is_bot_message) as has_bot_message,
+        min(occurred_at) filter (where is_handoff) as handoff_at,
+        min(occurred_at) filter (
+            where is_human_reply and occurred_at <= coalesce(resolved_at, occurred_at)
+        ) as first_response_at,
+        arg_min(agent_id, timeline_key) filter (
+            where is_human_reply and occurred_at <= coalesce(resolved_at, occurred_at)
+        ) as first_responder_agent_id,
+        list(occurred_at order by timeline_key) filter (
+            where is_customer_message and not coalesce(follows_customer, false)
+        ) as wait_started_ats,
+        list(occurred_at order by timeline_key) filter (
+            where is_human_reply and follows_customer
+        ) as wait_ended_ats
+    from waits_marked
+    group by conversation_key, cycle_number
 ),
 
 joined as (
     select
         cycles.cycle_id,
+        cycles.conversation_key,
         cycles.conversation_id,
         cycles.opened_at,
-        coalesce(message_facts.has_bot_message, false)
-        or first_handoffs.handoff_at is not null as had_bot,
-        first_handoffs.handoff_at,
-        coalesce(first_handoffs.handoff_at, cycles.opened_at) as clock_start_at,
-        message_facts.first_response_at,
-        first_responders.first_responder_agent_id,
-        coalesce(message_facts.customer_message_count, 0) as customer_message_count,
-        coalesce(message_facts.agent_message_count, 0) as agent_message_count
+        coalesce(cycle_facts.has_bot_message, false)
+        or cycle_facts.handoff_at is not null as had_bot,
+        cycle_facts.handoff_at,
+        coalesce(cycle_facts.handoff_at, cycles.opened_at) as clock_start_at,
+        cycle_facts.first_response_at,
+        cycle_facts.first_responder_agent_id,
+        coalesce(cycle_facts.customer_message_count, 0) as customer_message_count,
+        coalesce(cycle_facts.agent_message_count, 0) as agent_message_count,
+        coalesce(cycle_facts.wait_started_ats, []) as wait_started_ats,
+        coalesce(cycle_facts.wait_ended_ats, []) as wait_ended_ats
     from cycles
-    left join first_handoffs
-        on cycles.cycle_id = first_handoffs.cycle_id
-    left join message_facts
-        on cycles.cycle_id = message_facts.cycle_id
-    left join first_responders
-        on cycles.cycle_id = first_responders.cycle_id
+    left join cycle_facts
+        on cycles.conversation_key = cycle_facts.conversation_key
+        and cycles.cycle_number = cycle_facts.cycle_number
 ),
 
 measured as (
@@ -110,7 +146,7 @@ measured as (
             when first_response_at < clock_start_at then 0.0
             else {{ bsec('clock_start_at', 'first_response_at') }}
         end as frt_business_seconds,
-        {{ source_seq() }} as source_seq
+        {{ feed_seq() }} as source_seq
     from joined
 )
 

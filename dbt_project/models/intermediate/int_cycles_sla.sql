@@ -1,4 +1,5 @@
 {#- First-response SLA per cycle (METRICS.md section 3, SLA compliance). -#}
+-- depends_on: {{ ref('stg_inbox__event_keys') }}
 {%- if var('sla_clock') not in ['calendar', 'business'] -%}
     {{ exceptions.raise_compiler_error(
         "var sla_clock must be 'calendar' or 'business', got '" ~ var('sla_clock') ~ "'"
@@ -7,7 +8,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key='conversation_id',
+        unique_key='conversation_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail'
     )
@@ -24,9 +25,9 @@ as_of as (
 
 {% if is_incremental() %}
 scope as (
-    select conversation_id from {{ touched_conversations(with_contacts=false) }}
+    select conversation_key from {{ touched_conversations() }}
     union
-    select conversation_id from {{ this }}
+    select conversation_key from {{ this }}
     where sla_status in ('pending', 'breached')
         and not is_answered
         and sla_deadline_at >= least(as_of_at, (select as_of_at from as_of))
@@ -46,17 +47,18 @@ responded as (
 
 assignments as (
     select
-        conversation_id,
+        conversation_key,
         agent_id,
         team_id,
-        {{ timeline_key('assigned_at', 'seq') }} as timeline_key
-    from {{ ref('stg_inbox__assignments') }}
-    {{ in_scope('where') }}
+        {{ timeline_key('occurred_at', 'seq') }} as timeline_key
+    from {{ ref('stg_inbox__events') }}
+    where event_type = 'assignment' {{ in_scope('and') }}
 ),
 
 targeted as (
     select
         cycles.cycle_id,
+        cycles.conversation_key,
         cycles.conversation_id,
         cycles.resolved_at,
         cycles.resolution_kind,
@@ -93,13 +95,14 @@ owned as (
         assignments.team_id as owner_team_id
     from deadlined
     asof left join assignments
-        on deadlined.conversation_id = assignments.conversation_id
+        on deadlined.conversation_key = assignments.conversation_key
         and {{ timeline_key('deadlined.sla_deadline_at', 9999999999999) }} >= assignments.timeline_key
 ),
 
 classified as (
     select
         owned.cycle_id,
+        owned.conversation_key,
         owned.conversation_id,
         owned.is_answered,
         owned.sla_target_seconds,
@@ -118,7 +121,7 @@ classified as (
         coalesce(owned.owner_agent_id, 'unassigned') as sla_owner_agent_id,
         owned.owner_team_id as sla_owner_team_id,
         as_of.as_of_at,
-        {{ source_seq() }} as source_seq
+        {{ feed_seq() }} as source_seq
     from owned
     cross join as_of
 )

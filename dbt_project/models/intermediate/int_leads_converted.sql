@@ -1,34 +1,48 @@
 {#- Leads (at most one per contact and cycle) and their conversions within the window. -#}
-with leads as (
-    {{ with_cycle_id(ref('stg_inbox__leads')) }}
+with lead_events as (
+    select
+        lead_id,
+        seq,
+        occurred_at,
+        conversation_key,
+        conversation_id,
+        contact_id
+    from {{ ref('stg_inbox__events') }}
+    where event_type = 'lead'
+),
+
+leads as (
+    {{ with_cycle_id('lead_events') }}
 ),
 
 cycles as (
     select cycle_id, contact_id from {{ ref('int_cycles_opened') }}
+    where conversation_key in (select conversation_key from lead_events)
 ),
 
 conversions as (
     select
         conversion_id,
         contact_id,
-        conversion_kind,
+        kind as conversion_kind,
         amount,
-        converted_at,
-        {{ timeline_key('converted_at', 'seq') }} as timeline_key
-    from {{ ref('stg_inbox__conversions') }}
-    where contact_id is not null
+        occurred_at as converted_at,
+        {{ timeline_key('occurred_at', 'seq') }} as timeline_key
+    from {{ ref('stg_inbox__events') }}
+    where event_type = 'conversion' and contact_id is not null
     qualify row_number() over (partition by conversion_id order by seq) = 1
 ),
 
 assignments as (
     select
-        conversation_id,
+        conversation_key,
         agent_id,
         team_id,
-        {{ timeline_key('assigned_at', 'seq') }} as timeline_key
-    from {{ ref('stg_inbox__assignments') }}
+        {{ timeline_key('occurred_at', 'seq') }} as timeline_key
+    from {{ ref('stg_inbox__events') }}
     -- only the conversations with a lead: the ASOF join below reads no others
-    where conversation_id in (select conversation_id from {{ ref('stg_inbox__leads') }})
+    where event_type = 'assignment'
+        and conversation_key in (select conversation_key from lead_events)
 ),
 
 as_of as (
@@ -40,16 +54,18 @@ first_leads as (
     select
         leads.lead_id,
         leads.cycle_id,
+        leads.conversation_key,
         leads.conversation_id,
         coalesce(leads.contact_id, cycles.contact_id) as contact_id,
-        leads.lead_at,
+        leads.occurred_at as lead_at,
         leads.timeline_key
     from leads
     left join cycles
         on leads.cycle_id = cycles.cycle_id
     qualify row_number() over (
-        partition by coalesce(leads.contact_id, cycles.contact_id), coalesce(leads.cycle_id, leads.lead_id)
-        order by leads.lead_at, leads.seq
+        partition by
+            coalesce(leads.contact_id, cycles.contact_id), coalesce(leads.cycle_id, leads.lead_id)
+        order by leads.occurred_at, leads.seq
     ) = 1
 ),
 
@@ -83,7 +99,7 @@ owners as (
         assignments.team_id as owner_team_id
     from first_leads
     asof left join assignments
-        on first_leads.conversation_id = assignments.conversation_id
+        on first_leads.conversation_key = assignments.conversation_key
         and first_leads.timeline_key >= assignments.timeline_key
 ),
 
@@ -91,6 +107,7 @@ final as (
     select
         first_leads.lead_id,
         first_leads.cycle_id,
+        first_leads.conversation_key,
         first_leads.conversation_id,
         first_leads.contact_id,
         first_leads.lead_at,

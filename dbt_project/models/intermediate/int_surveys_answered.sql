@@ -1,40 +1,43 @@
+-- depends_on: {{ ref('stg_inbox__event_keys') }}
 {{
     config(
         materialized='incremental',
-        unique_key='survey_id',
+        unique_key='conversation_key',
         incremental_strategy='delete+insert',
         on_schema_change='fail'
     )
 }}
-{#- One row per survey sent (or answered without a recorded send), with its first answer.
-    Incremental by survey: a survey's row depends only on its own send and answer events and on
-    the cycles of the conversations holding them, so a run rewrites the surveys with a new event
-    and those with an event in a conversation touched since the stored source_seq. -#}
+{#- One row per survey sent (or answered without a recorded send), with its first answer and the
+    cycle it belongs to. Incremental by conversation: a survey's row depends only on its own send
+    and answer events and on the cycles of its conversation, so a run rewrites the conversations
+    with events newer than the stored source_seq. -#}
 with
 {% if is_incremental() %}
-{%- set watermark = stored_max('source_seq') %}
 scope as (
-    select conversation_id from {{ touched_conversations(with_contacts=false) }}
-),
-
-touched_surveys as (
-    select survey_id from {{ ref('stg_inbox__surveys_sent') }}
-    where seq > {{ watermark }} or conversation_id in (select conversation_id from scope)
-    union
-    select survey_id from {{ ref('stg_inbox__survey_answers') }}
-    where seq > {{ watermark }} or conversation_id in (select conversation_id from scope)
+    select conversation_key from {{ touched_conversations() }}
 ),
 {% endif %}
 
+survey_events as (
+    select
+        event_type,
+        seq,
+        occurred_at,
+        conversation_key,
+        conversation_id,
+        survey_id,
+        kind as survey_kind,
+        score
+    from {{ ref('stg_inbox__events') }}
+    where {{ event_type_in(['survey_sent', 'survey_answer']) }} {{ in_scope('and') }}
+),
+
 scoped_sent as (
-    select * from {{ ref('stg_inbox__surveys_sent') }}
-    {% if is_incremental() %}
-    where survey_id in (select survey_id from touched_surveys)
-    {% endif %}
+    select * from survey_events where event_type = 'survey_sent'
 ),
 
 sent as (
-    {{ with_cycle_id('scoped_sent') }}
+    {{ with_cycle_id('scoped_sent', scoped=true) }}
 ),
 
 sent_once as (
@@ -44,31 +47,30 @@ sent_once as (
 
 answers as (
     select *
-    from {{ ref('stg_inbox__survey_answers') }}
-    where score is not null
-    {% if is_incremental() %}
-        and survey_id in (select survey_id from touched_surveys)
-    {% endif %}
+    from survey_events
+    where event_type = 'survey_answer' and score is not null
     -- a survey counts its first answer only
     qualify row_number() over (partition by survey_id order by occurred_at, seq) = 1
 ),
 
 answers_cycled as (
-    {{ with_cycle_id('answers') }}
+    {{ with_cycle_id('answers', scoped=true) }}
 ),
 
 final as (
     select
         coalesce(sent_once.survey_id, answers_cycled.survey_id) as survey_id,
         coalesce(sent_once.cycle_id, answers_cycled.cycle_id) as cycle_id,
+        coalesce(sent_once.conversation_key, answers_cycled.conversation_key)
+            as conversation_key,
         coalesce(sent_once.conversation_id, answers_cycled.conversation_id) as conversation_id,
         coalesce(sent_once.survey_kind, answers_cycled.survey_kind) as survey_kind,
         sent_once.sent_at,
         answers_cycled.answered_at,
         answers_cycled.score,
-        {{ source_seq() }} as source_seq
-    from sent_once
-    full outer join answers_cycled
+        {{ feed_seq() }} as source_seq
+    from (select *, occurred_at as sent_at from sent_once) as sent_once
+    full outer join (select *, occurred_at as answered_at from answers_cycled) as answers_cycled
         on sent_once.survey_id = answers_cycled.survey_id
     where coalesce(sent_once.survey_id, answers_cycled.survey_id) is not null
 )

@@ -5,16 +5,16 @@ with agents as (
 ),
 
 seen_agent_ids as (
-    select agent_id from {{ ref('stg_inbox__messages') }} where agent_id is not null
+    select distinct agent_id from {{ ref('stg_inbox__messages') }} where agent_id is not null
     union
-    select agent_id from {{ ref('stg_inbox__assignments') }} where agent_id is not null
+    select agent_id from {{ ref('stg_inbox__events') }}
+    where {{ event_type_in(['assignment', 'escalation']) }} and agent_id is not null
     union
-    select actor_id from {{ ref('stg_inbox__status_changes') }}
-    where actor_kind = 'agent' and actor_id is not null
+    select to_agent_id from {{ ref('stg_inbox__events') }}
+    where event_type = 'escalation' and to_agent_id is not null
     union
-    select from_agent_id from {{ ref('stg_inbox__escalations') }} where from_agent_id is not null
-    union
-    select to_agent_id from {{ ref('stg_inbox__escalations') }} where to_agent_id is not null
+    select actor_id from {{ ref('stg_inbox__events') }}
+    where event_type = 'status_change' and actor_kind = 'agent' and actor_id is not null
 ),
 
 known as (

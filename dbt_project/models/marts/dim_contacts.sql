@@ -1,29 +1,25 @@
-with cycles as (
-    select * from {{ ref('int_cycles_opened') }}
+with cycle_counts as (
+    select contact_id, count(*) as cycle_count
+    from {{ ref('int_cycles_opened') }}
+    group by contact_id
 ),
 
 contacts as (
     -- the current state of each contact
     select contact_id, inbox_id
-    from {{ ref('stg_inbox__contacts') }}
-    where contact_id is not null
-    qualify row_number() over (partition by contact_id order by changed_at desc, seq desc) = 1
+    from {{ ref('stg_inbox__events') }}
+    where event_type = 'contact' and contact_id is not null
+    qualify row_number() over (partition by contact_id order by occurred_at desc, seq desc) = 1
 ),
 
 first_seen as (
     select contact_id, inbox_id, first_seen_at from {{ ref('int_contacts_first_seen') }}
 ),
 
-cycle_counts as (
-    select contact_id, count(*) as cycle_count
-    from cycles
-    group by contact_id
-),
-
 all_contacts as (
     select contact_id from first_seen
     union
-    select contact_id from contacts where contact_id is not null
+    select contact_id from contacts
 ),
 
 final as (

@@ -3,13 +3,9 @@ with teams as (
 ),
 
 seen_team_ids as (
-    select team_id from {{ ref('stg_inbox__assignments') }} where team_id is not null
-    union
-    select team_id from {{ ref('stg_inbox__handoffs') }} where team_id is not null
-    union
-    select team_id from {{ ref('stg_inbox__topics') }} where team_id is not null
-    union
-    select team_id from {{ ref('stg_inbox__escalations') }} where team_id is not null
+    select distinct team_id from {{ ref('stg_inbox__events') }}
+    where {{ event_type_in(['assignment', 'handoff', 'topic', 'escalation']) }}
+        and team_id is not null
     union
     select unnest(team_ids) from {{ ref('stg_inbox__agents') }}
 ),

@@ -1,8 +1,8 @@
 {#- Incremental by time: a run deletes the snapshots from backlog_recount_from() on (the
-    earliest change marker of int_backlog_segments, or the first snapshot after the last stored
-    one) and those after as_of (the last snapshot time), recounts the ones up to as_of from the
-    segments that end after that instant, their starts clipped to it so the levels there are
-    right, and then deletes the change markers it consumed. -#}
+    earliest change marker int_backlog_segments wrote since this table's last build, or the
+    first snapshot after the last stored one) and those after as_of (the last snapshot time),
+    and recounts the ones up to as_of from the segments that end after that instant, their
+    starts clipped to it so the levels there are right. -#}
 {{
     config(
         materialized='incremental',
@@ -16,7 +16,7 @@
                     from {{ ref('int_backlog_snapshot_times') }}
                 )
             {% endif %}",
-        post_hook="delete from {{ ref('int_backlog_segments') }} where is_change_marker"
+        post_hook="{{ record_watermark() }}"
     )
 }}
 {%- set recount_from = backlog_recount_from() if is_incremental() else none %}

@@ -3,22 +3,24 @@
         materialized='incremental',
         unique_key='conversation_id',
         incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        post_hook="{{ record_watermark() }}"
     )
 }}
 {#- Incremental by conversation: a run rewrites the conversations whose surveys, cycle team or
-    resolving agent an upstream model rewrote since this model's stored source_seq. -#}
+    resolving agent an upstream model rewrote after this table's watermark. -#}
+with
 {% if is_incremental() %}
-with scope as (
-    {{- rewritten_conversations(
-        ['int_surveys_answered', 'int_cycles_attributed', 'int_cycles_resolved']
-    ) }}
+{%- set watermark = model_watermark() %}
+scope as (
+    {%- for model in ['int_surveys_answered', 'int_cycles_attributed', 'int_cycles_resolved'] %}
+    {% if not loop.first %}union{% endif %}
+    select conversation_key from {{ ref(model) }} where source_seq > {{ watermark }}
+    {%- endfor %}
 ),
+{% endif %}
 
 surveys as (
-{% else %}
-with surveys as (
-{% endif %}
     select * from {{ ref('int_surveys_answered') }}
     {{ in_scope('where') }}
 ),
@@ -52,8 +54,7 @@ final as (
             else 'detractor'
         end as nps_category,
         coalesce(resolved.resolving_agent_id, 'unassigned') as agent_id,
-        coalesce(cycles.team_id, 'unassigned') as team_id,
-        {{ source_seq() }} as source_seq
+        coalesce(cycles.team_id, 'unassigned') as team_id
     from surveys
     left join cycles on surveys.cycle_id = cycles.cycle_id
     left join resolved on surveys.cycle_id = resolved.cycle_id

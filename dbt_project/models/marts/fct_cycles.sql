@@ -3,25 +3,30 @@
         materialized='incremental',
         unique_key='conversation_id',
         incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        post_hook="{{ record_watermark() }}"
     )
 }}
-{#- Incremental by conversation: a run rewrites the conversations that any upstream cycle model
-    rewrote since this model's stored source_seq, and those whose stored SLA status the current
-    as_of contradicts (an unanswered cycle's deadline passed, or an earlier as_of), so a run that
+{#- Incremental by conversation: a run rewrites the conversations any upstream cycle model
+    rewrote after this table's watermark, and those whose stored SLA status the current as_of
+    contradicts (an unanswered cycle's deadline passed, or an earlier as_of), so a run that
     failed half-way heals on the next one. -#}
 with as_of as (
     select as_of_at from {{ ref('stg_inbox__run_as_of') }}
 ),
 
 {% if is_incremental() %}
+{%- set watermark = model_watermark() %}
 scope as (
-    {{- rewritten_conversations([
+    {%- for model in [
         'int_cycles_opened', 'int_cycles_responded', 'int_cycles_resolved', 'int_cycles_sla',
         'int_cycles_attributed'
-    ]) }}
+    ] %}
+    {% if not loop.first %}union{% endif %}
+    select conversation_key from {{ ref(model) }} where source_seq > {{ watermark }}
+    {%- endfor %}
     union
-    select conversation_id from {{ this }}
+    select hash(conversation_id) from {{ this }}
     where not is_answered
         and sla_status in ('pending', 'breached')
         and (sla_status = 'breached') is distinct from
@@ -100,8 +105,7 @@ final as (
         attributed.converted_at,
         responded.customer_message_count,
         responded.agent_message_count,
-        coalesce(resolved.has_clock_anomaly, false) as has_clock_anomaly,
-        {{ source_seq() }} as source_seq
+        coalesce(resolved.has_clock_anomaly, false) as has_clock_anomaly
     from cycles
     inner join responded on cycles.cycle_id = responded.cycle_id
     inner join sla on cycles.cycle_id = sla.cycle_id

@@ -4,6 +4,7 @@ with leads as (
 
 cycles as (
     select cycle_id, team_id from {{ ref('int_cycles_attributed') }}
+    where conversation_key in (select conversation_key from leads)
 ),
 
 final as (

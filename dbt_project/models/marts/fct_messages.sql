@@ -1,82 +1,85 @@
--- depends_on: {{ ref('stg_inbox__status_changes') }}
+-- depends_on: {{ ref('stg_inbox__event_keys') }}
 {{
     config(
         materialized='incremental',
         unique_key='conversation_id',
         incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        post_hook="{{ record_watermark() }}"
     )
 }}
-{#- Incremental by conversation: a run rewrites every message of the conversations touched by
-    new events (a late or out-of-order event can move messages to another cycle). -#}
+{#- Incremental by conversation: a run rewrites every message of the conversations with events
+    newer than this table's watermark (a late or out-of-order event can move messages to another
+    cycle; a new status changes a message's delivery times). -#}
 with
 {% if is_incremental() %}
-{%- set watermark = stored_max('event_seq') %}
--- each reference to a 10-million-row table reads it afresh: a CTE referenced twice would be
--- materialised whole
-touched_conversations as (
-    select conversation_id from {{ ref('int_messages_cycled') }}
-    where seq > {{ watermark }}
-    union
-    select conversation_id from {{ ref('stg_inbox__status_changes') }}
-    where seq > {{ watermark }}
-    union
-    select conversation_id from {{ ref('int_messages_cycled') }}
-    where message_id in (
-        select message_id from {{ ref('stg_inbox__message_statuses') }}
-        where seq > {{ watermark }}
-    )
-),
-
-scoped as (
-    select * from {{ ref('int_messages_cycled') }}
-    where conversation_id in (select conversation_id from touched_conversations)
-),
-{% else %}
-scoped as (
-    select * from {{ ref('int_messages_cycled') }}
+scope as (
+    select conversation_key from {{ touched_conversations(watermark=model_watermark()) }}
 ),
 {% endif %}
 
-status_times as (
+messages as (
+    select * from {{ ref('stg_inbox__messages') }}
+    {{ in_scope('where') }}
+),
+
+conversations as (
+    {{ cycle_openings(scoped=true) }}
+),
+
+cycled as (
     select
-        message_id,
+        messages.*,
+        {{ cycle_number(
+            'conversations.opening_keys', timeline_key('messages.sent_at', 'messages.seq')
+        ) }} as cycle_number,
+        conversations.contact_hash
+    from messages
+    left join conversations
+        on messages.conversation_key = conversations.conversation_key
+),
+
+status_times as (
+    -- statuses count within their message's conversation
+    select
+        conversation_key,
+        message_key,
         min(status_at) filter (where status = 'delivered') as delivered_at,
         min(status_at) filter (where status = 'read') as read_at,
         min(status_at) filter (where status = 'failed') as failed_at,
         arg_min(error_code, status_at) filter (where status = 'failed') as error_code
     from {{ ref('stg_inbox__message_statuses') }}
-    {% if is_incremental() %}
-    where message_id in (select message_id from scoped)
-    {% endif %}
-    group by message_id
+    {{ in_scope('where') }}
+    group by conversation_key, message_key
 ),
 
 final as (
     select
-        scoped.message_id,
-        scoped.conversation_id,
-        scoped.cycle_id,
-        scoped.inbox_id,
-        md5(scoped.contact_id) as contact_id,
-        scoped.direction,
-        scoped.sender_kind,
-        scoped.agent_id,
-        scoped.message_type,
-        scoped.automation_kind,
-        scoped.is_template,
-        scoped.is_human_reply,
-        scoped.sent_at,
-        {{ local_date('scoped.sent_at') }} as sent_date,
+        cycled.message_id,
+        cycled.conversation_id,
+        case
+            when cycled.cycle_number > 0 then cycled.conversation_id || ':' || cycled.cycle_number
+        end as cycle_id,
+        cycled.inbox_id,
+        coalesce(cycled.contact_hash, md5(cycled.contact_id)) as contact_id,
+        cycled.direction,
+        cycled.sender_kind,
+        cycled.agent_id,
+        cycled.message_type,
+        cycled.automation_kind,
+        cycled.is_template,
+        cycled.is_human_reply,
+        cycled.sent_at,
+        {{ local_date('cycled.sent_at') }} as sent_date,
         status_times.delivered_at,
         status_times.read_at,
         status_times.failed_at,
         status_times.error_code,
-        scoped.seq as event_seq,
-        {{ source_seq() }} as source_seq
-    from scoped
+        cycled.seq as event_seq
+    from cycled
     left join status_times
-        on scoped.message_id = status_times.message_id
+        on cycled.conversation_key = status_times.conversation_key
+        and hash(cycled.message_id) = status_times.message_key
 )
 
 select * from final

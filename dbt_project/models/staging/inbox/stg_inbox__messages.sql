@@ -2,14 +2,19 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        post_hook="{{ delete_later_copies('message_id') }}"
     )
 }}
-{#- Materialised once (the busiest event types): later runs append only events with a higher seq
-    than any seen, skipping event ids already stored, so a redelivery is still counted once. The
-    payload is parsed once per event (`payload_fields`), after deduplication. -#}
-with deduplicated_events as (
-    {{ new_inbox_events('message') }}
+{#- Append-only: later runs add only the message events with a higher seq than any stored, so no
+    run re-parses the feed. A message delivered twice (same wamid, whatever the event id) keeps
+    its first copy: a full build deletes later copies after the load (delete_later_copies), an
+    incremental run skips them here. conversation_key is the conversation id's 64-bit hash:
+    sorts, windows and joins partition on it instead of on the id string, whose 20-character
+    prefix is the same for every conversation of an inbox (a sort of 6 M boundaries: 5.3 s on
+    the string, 0.5 s on the key). -#}
+with new_events as not materialized (
+    {{ new_inbox_events(['message']) }}
 ),
 
 parsed as (
@@ -17,59 +22,62 @@ parsed as (
         *,
         {{ payload_fields([
             'message_id', 'direction', 'sender_kind', 'message_type', 'automation_kind',
-            'template_name', 'reply_to_message_id', 'interactive_id', 'is_survey_answer'
+            'template_name', 'is_survey_answer'
         ]) }} as fields
-    from deduplicated_events
+    from new_events
 ),
 
 extracted as (
     select
-        event_id,
+        coalesce(fields.message_id, event_id) as message_id,
         seq,
         occurred_at as sent_at,
         inbox_id,
         conversation_id,
+        hash(conversation_id) as conversation_key,
         contact_id,
-        actor_kind,
-        actor_id,
-        coalesce(fields.message_id, event_id) as message_id,
         fields.direction as direction,
         fields.sender_kind as sender_kind,
         fields.message_type as message_type,
         nullif(fields.automation_kind, '') as automation_kind,
         nullif(fields.template_name, '') as template_name,
-        fields.reply_to_message_id as reply_to_message_id,
-        fields.interactive_id as interactive_id,
-        coalesce(try_cast(fields.is_survey_answer as boolean), false) as is_survey_answer
-    from parsed
-),
-
-deduplicated_messages as (
-    -- a webhook delivered twice under different event ids is still one WhatsApp message
-    select * from extracted
-    {% if is_incremental() %}
-    where message_id not in (
-        select message_id from {{ this }}
-        where message_id in (select message_id from extracted)
-    )
-    {% endif %}
-    qualify row_number() over (partition by message_id order by seq) = 1
-),
-
-final as (
-    select
-        *,
-        case when sender_kind = 'agent' then actor_id end as agent_id,
-        message_type = 'template' or template_name is not null as is_template,
+        case when fields.sender_kind = 'agent' then actor_id end as agent_id,
+        fields.message_type = 'template' or fields.template_name is not null as is_template,
         -- a public outbound message written (or a template chosen) by an agent
-        direction = 'outbound' and sender_kind = 'agent' as is_human_reply,
+        fields.direction = 'outbound' and fields.sender_kind = 'agent' as is_human_reply,
+        fields.direction = 'outbound' and fields.sender_kind = 'bot' as is_bot_message,
         -- what can open a care cycle: a real inbound customer message; an answer to the survey
         -- of the cycle just resolved is not a new request (the inbox flags it)
-        direction = 'inbound'
-        and sender_kind = 'customer'
-        and message_type not in ('reaction', 'system', 'request_welcome')
-        and not is_survey_answer as is_customer_message
-    from deduplicated_messages
+        fields.direction = 'inbound'
+        and fields.sender_kind = 'customer'
+        and fields.message_type not in ('reaction', 'system', 'request_welcome')
+        and not coalesce(try_cast(fields.is_survey_answer as boolean), false)
+            as is_customer_message
+    from parsed
 )
 
-select * from final
+{% if is_incremental() %}
+,
+
+later_copies as (
+    {{ later_copies('extracted', 'message_id') }}
+),
+
+deduplicated as (
+    -- new messages seen for the first time: not a later copy in this batch, nor stored already
+    -- (the stored ids are probed with the new ones only)
+    select extracted.*
+    from extracted
+    left join later_copies
+        on extracted.message_id = later_copies.copy_key
+    where (later_copies.first_seq is null or extracted.seq = later_copies.first_seq)
+        and extracted.message_id not in (
+            select message_id from {{ this }}
+            where message_id in (select message_id from extracted)
+        )
+)
+
+select * from deduplicated
+{% else %}
+select * from extracted
+{% endif %}

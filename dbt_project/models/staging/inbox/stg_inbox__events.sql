@@ -1,0 +1,107 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        post_hook="{{ delete_later_copies('event_id') }}"
+    )
+}}
+{#- Every conversation and contact event but messages and delivery statuses, one row per event,
+    each type's payload keys as typed columns (NULL on the other types). One model for eleven
+    event types: one scan of the feed per run instead of eleven (each scan decompresses the
+    payloads of every type), and one dbt node. Append-only; an event delivered twice keeps its
+    first copy, as in stg_inbox__messages. -#}
+{%- set fields_by_type = {
+    'status_change': ['status', 'resolution_kind', 'snoozed_until'],
+    'assignment': ['agent_id', 'team_id', 'reason'],
+    'handoff': ['team_id'],
+    'topic': ['topic', 'team_id'],
+    'tag': ['tag', 'action'],
+    'escalation': ['level', 'waiting_since', 'agent_id', 'to_agent_id', 'team_id'],
+    'survey_sent': ['survey_id', 'kind', 'message_id'],
+    'survey_answer': ['survey_id', 'kind', 'score'],
+    'lead': ['lead_id', 'source'],
+    'conversion': ['conversion_id', 'kind', 'amount', 'currency', 'source', 'external_id'],
+    'contact': ['contact_id'],
+} %}
+with new_events as not materialized (
+    {{ new_inbox_events(fields_by_type.keys() | list) }}
+),
+
+parsed as (
+    select
+        *,
+        {{ payload_lists_by_type(fields_by_type) }} as extracted
+    from new_events
+),
+
+typed as (
+    select
+        *,
+        {{ payload_fields_by_type(fields_by_type) }} as fields
+    from parsed
+),
+
+renamed as (
+    select
+        event_id,
+        seq,
+        event_type,
+        occurred_at,
+        inbox_id,
+        conversation_id,
+        hash(conversation_id) as conversation_key,
+        coalesce(fields.contact_id, contact_id) as contact_id,
+        actor_kind,
+        actor_id,
+        fields.status as status,
+        fields.resolution_kind as resolution_kind,
+        try_cast(fields.snoozed_until as timestamptz) as snoozed_until_at,
+        nullif(fields.agent_id, '') as agent_id,
+        nullif(fields.team_id, '') as team_id,
+        fields.reason as assignment_reason,
+        fields.topic as topic,
+        fields.tag as tag,
+        fields.action as tag_action,
+        fields.level as escalation_level,
+        try_cast(fields.waiting_since as timestamptz) as waiting_since_at,
+        nullif(fields.to_agent_id, '') as to_agent_id,
+        fields.survey_id as survey_id,
+        fields.kind as kind,
+        fields.message_id as survey_message_id,
+        try_cast(fields.score as integer) as score,
+        coalesce(fields.lead_id, case when event_type = 'lead' then event_id end) as lead_id,
+        fields.source as source,
+        coalesce(fields.conversion_id, case when event_type = 'conversion' then event_id end)
+            as conversion_id,
+        try_cast(fields.amount as double) as amount,
+        fields.currency as currency,
+        fields.external_id as external_id
+    from typed
+)
+
+{% if is_incremental() %}
+,
+
+later_copies as (
+    {{ later_copies('renamed', 'event_id') }}
+),
+
+deduplicated as (
+    -- new events seen for the first time: not a later copy in this batch, nor stored already
+    -- (the stored ids are probed with the new ones only)
+    select renamed.*
+    from renamed
+    left join later_copies
+        on renamed.event_id = later_copies.copy_key
+    where (later_copies.first_seq is null or renamed.seq = later_copies.first_seq)
+        and renamed.event_id not in (
+            select event_id from {{ this }}
+            where event_id in (select event_id from renamed)
+        )
+)
+
+select * from deduplicated
+{% else %}
+select * from renamed
+{% endif %}
