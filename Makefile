@@ -49,4 +49,4 @@ bench: install
 	$(BIN)/python -m bench.dashboard_bench --serving $(BENCH_WORK)/data/serving/analytics.duckdb
 
 clean:
-	rm -rf $(VENV) data/*.duckdb data/*.wal data/serving data/reports dbt_project/target dbt_project/logs
+	rm -rf $(VENV) data/*.duckdb data/*.wal data/landing data/serving data/reports dbt_project/target dbt_project/logs

@@ -9,7 +9,7 @@ included):
   from the same raw events in the warehouse;
 - incremental: the pipeline again after one more day of events was appended to the inbox.
 
-With `--ingest preload` the base events are copied into the warehouse before the full run (its
+With `--ingest preload` the base events are written as landing files before the full run (its
 pull then finds only the API's own start-up events) and the feed's HTTP rate is measured with
 probes at three cursors instead; the incremental run always pulls its day over HTTP.
 
@@ -38,7 +38,7 @@ import duckdb
 
 from bench.memory import PeakSampler
 from bench.server import ADMIN_TOKEN, Server
-from ingest.feed import MAX_PAGE_SIZE, PARQUET_MEDIA_TYPE
+from ingest.feed import EVENT_COLUMNS, MAX_PAGE_SIZE, PARQUET_MEDIA_TYPE
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
 # The simulator's clock stops here; the last local day (Mexico City) is the "one more day".
@@ -106,25 +106,29 @@ def load_events(inbox_db: Path, parquet_dir: Path, start: dt.datetime, end: dt.d
         return int(con.execute("select count(*) from events").fetchall()[0][0])
 
 
-def preload_warehouse(warehouse_db: Path, inbox_db: Path) -> int:
-    """Copy the inbox's events into the warehouse's `raw.inbox_events` (what a feed pull would
-    land, same columns and seq), so the pipeline's pull resumes after them. Returns the count."""
-    from ingest.feed import ensure_raw_tables
+def preload_landing(data_dir: Path, inbox_db: Path) -> int:
+    """Write the inbox's events as landing files, a full feed page each (what a pull from empty
+    lands, same columns and seq), so the pipeline's pull resumes after them. Returns the count."""
+    from ingest.landing import COMPRESSION, LandingZone, landing_dir
 
-    with duckdb.connect(str(warehouse_db)) as con:
-        ensure_raw_tables(con)
+    columns = ", ".join(EVENT_COLUMNS)
+    with LandingZone(landing_dir(data_dir)) as zone, duckdb.connect() as con:
         con.execute("ATTACH $1 AS inbox (READ_ONLY)", [str(inbox_db)])
-        con.execute(
-            "INSERT INTO raw.inbox_events SELECT seq, event_id, event_type, occurred_at, "
-            "recorded_at, inbox_id, conversation_id, contact_id, actor_kind, actor_id, payload "
-            "FROM inbox.events ORDER BY seq"
-        )
-        return int(con.execute("SELECT count(*) FROM raw.inbox_events").fetchall()[0][0])
+        last, count = con.execute("SELECT max(seq), count(*) FROM inbox.events").fetchall()[0]
+        for after in range(zone.cursor, last or 0, MAX_PAGE_SIZE):
+            upper = min(after + MAX_PAGE_SIZE, last)
+            temp = zone.temp_path()
+            con.sql(
+                f"SELECT {columns} FROM inbox.events WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+                params=[after, upper],
+            ).write_parquet(str(temp), compression=COMPRESSION)
+            zone.land(temp, after + 1, upper)
+        return int(count)
 
 
 def probe_feed(url: str, total: int, pages: int = 3) -> list[dict[str, Any]]:
-    """Seconds per 50 000-event Parquet page of the real feed at a few cursors (start, middle,
-    near the end): the HTTP pull rate the production ingest gets on this data set."""
+    """Seconds per full Parquet page (MAX_PAGE_SIZE events) of the real feed at a few cursors
+    (start, middle, near the end), one request at a time: the HTTP rate of the feed alone."""
     import httpx
 
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Accept": PARQUET_MEDIA_TYPE}
@@ -243,7 +247,7 @@ def child_pipeline(as_of: str) -> dict[str, Any]:
     summary = run_pipeline(Settings(), dt.datetime.fromisoformat(as_of), verbose=True)
     return {
         "seconds": round(time.monotonic() - started, 2),
-        "events_new": summary.events_new,
+        "events_pulled": summary.events_pulled,
         "models_built": summary.models_built,
         "tests_failed": summary.tests_failed,
         "checks_failed": summary.checks_failed,
@@ -312,7 +316,7 @@ def run(work: Path, messages: int, keep: bool, ingest: str) -> dict[str, Any]:
     report["ingest_mode"] = ingest
     if ingest == "preload":
         started = time.monotonic()
-        report["preloaded_events"] = preload_warehouse(data_dir / "warehouse.duckdb", inbox_db)
+        report["preloaded_events"] = preload_landing(data_dir, inbox_db)
         report["preload_seconds"] = round(time.monotonic() - started, 1)
     as_of_base = DAY_CUTOFF.isoformat()
     as_of_next = DATASET_END.isoformat()
@@ -408,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=["http", "preload"],
         default="http",
         help="http: the full run pulls every event over the feed, as production does; preload: "
-        "copy the base events into the warehouse first (the full run then times dbt and publish "
+        "write the base events as landing files first (the full run then times dbt and publish "
         "alone); the feed is also timed with probes either way, and the incremental run always "
         "pulls over HTTP",
     )

@@ -30,9 +30,10 @@ def interval_range(
 
 def event_date_range(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date | None]:
     """UTC dates of the first and last event in `raw.inbox_events` (None, None when empty)."""
+    # A view over the landing zone in the pipeline; a table in tests and older warehouses.
     exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() "
-        "WHERE schema_name = 'raw' AND table_name = 'inbox_events'"
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'raw' AND table_name = 'inbox_events'"
     ).fetchall()[0][0]
     if not exists:
         return None, None

@@ -26,7 +26,6 @@ class PipelineError(RuntimeError):
 class PipelineSummary:
     success: bool
     events_pulled: int
-    events_new: int
     cursor: int
     models_built: int
     tests_passed: int
@@ -39,7 +38,7 @@ class PipelineSummary:
     def lines(self) -> list[str]:
         """Human-readable summary, one fact per line."""
         lines = [
-            f"events pulled:  {self.events_pulled} ({self.events_new} new, cursor {self.cursor})",
+            f"events pulled:  {self.events_pulled} (cursor {self.cursor})",
             f"models built:   {self.models_built}",
             f"tests:          {self.tests_passed} passed, {self.tests_failed} failed",
             f"serving db:     {self.serving_db}",
@@ -116,7 +115,6 @@ def run_pipeline(
     summary = PipelineSummary(
         success=result.success,
         events_pulled=int(pull_metadata.get("events_pulled", 0)),
-        events_new=int(pull_metadata.get("events_new", 0)),
         cursor=int(pull_metadata.get("cursor", 0)),
         models_built=models_built,
         tests_passed=passed,

@@ -1,4 +1,5 @@
-"""Ingest assets: the inbox change feed and the business calendar, loaded into `raw.*`."""
+"""Ingest assets: the inbox change feed (landed as files, read as `raw.inbox_events`) and the
+business calendar (`raw.business_intervals`)."""
 
 import datetime as dt
 
@@ -6,8 +7,9 @@ import dagster as dg
 import duckdb
 import httpx
 
-from ingest.feed import pull_feed
+from ingest.feed import create_raw_view, pull_feed
 from ingest.intervals import event_date_range, interval_range, write_business_intervals
+from ingest.landing import landing_dir
 from pipelines.defs.resources import WAREHOUSE_POOL, BandejaSettings, warehouse_lock
 
 # Asset keys equal the dbt source relations (`raw.inbox_events` -> `raw_inbox_events`), so the
@@ -21,23 +23,30 @@ RAW_BUSINESS_INTERVALS = dg.AssetKey("raw_business_intervals")
     group_name="ingest",
     pool=WAREHOUSE_POOL,
     kinds={"duckdb", "python"},
-    description="Every inbox event (docs/events.md), pulled from the change feed after the cursor.",
+    description=(
+        "Every inbox event (docs/events.md): the change feed after the cursor, landed as Parquet "
+        "files under <data dir>/landing/inbox_events/, read through the view raw.inbox_events."
+    ),
 )
 def raw_inbox_events(context: dg.AssetExecutionContext, bandeja: BandejaSettings):
     settings = bandeja.settings()
+    landing = landing_dir(settings.data_dir)
     with warehouse_lock(settings.warehouse_db):
-        result = pull_feed(
-            settings.api_url, settings.feed_token.get_secret_value(), settings.warehouse_db
-        )
+        result = pull_feed(settings.api_url, settings.feed_token.get_secret_value(), landing)
+        settings.warehouse_db.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(settings.warehouse_db)) as con:
+            create_raw_view(con, landing)
     context.log.info(
-        f"feed: {result.pulled} events received, {result.new} new, cursor at seq {result.cursor}"
+        f"feed: {result.pulled} events landed, {result.compacted} small files merged, "
+        f"cursor at seq {result.cursor}"
     )
     return dg.MaterializeResult(
         metadata={
             "events_pulled": result.pulled,
-            "events_new": result.new,
+            "files_compacted": result.compacted,
             "cursor": result.cursor,
             "api_url": settings.api_url,
+            "landing_dir": str(landing.resolve()),
         }
     )
 

@@ -10,6 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from inbox_api.routes.feed import _in_seq_order
+from inbox_api.store.writer import EVENT_SCHEMA
+
 from .kit import ADMIN_TOKEN, PHONE_NUMBER_ID, T0, Api, auth, conversation_id, message
 
 PARQUET = "application/vnd.apache.parquet"
@@ -89,6 +92,26 @@ def test_feed_pages_in_stable_order_in_json_and_parquet(api: Api) -> None:
     # Paging again from a cursor gives the same rows: the order is stable.
     again = api.client.get("/v1/feed/events", params={"after": seqs[9]}, headers=auth()).json()
     assert [e["seq"] for e in again["events"]] == seqs[10:]
+
+
+def test_feed_pages_reach_500_000_events_in_parquet_and_50_000_in_json(api: Api) -> None:
+    parquet = {**auth(), "Accept": PARQUET}
+    big = api.client.get("/v1/feed/events", params={"limit": 500_000}, headers=parquet)
+    assert big.status_code == 200 and big.headers["X-Has-More"] == "false"
+    assert pq.read_table(io.BytesIO(big.content)).schema.equals(EVENT_SCHEMA)
+    too_big = api.client.get("/v1/feed/events", params={"limit": 500_001}, headers=parquet)
+    assert too_big.status_code == 422 and too_big.json()["field"] == "query.limit"
+    json_page = api.client.get("/v1/feed/events", params={"limit": 50_001}, headers=auth())
+    assert json_page.status_code == 422
+    assert json_page.json()["field"] == "query.limit"
+    assert "500000 with Accept: application/vnd.apache.parquet" in json_page.json()["detail"]
+
+
+def test_rows_out_of_seq_order_are_sorted_and_ordered_ones_kept_as_they_are() -> None:
+    ordered = pa.table({"seq": [1, 2, 3, 5], "event_id": ["a", "b", "c", "e"]})
+    assert _in_seq_order(ordered) is ordered
+    shuffled = pa.concat_tables([ordered.slice(2), ordered.slice(0, 2)])
+    assert _in_seq_order(shuffled).to_pydict() == ordered.to_pydict()
 
 
 def test_feed_needs_an_analyst_or_admin_token(api: Api) -> None:

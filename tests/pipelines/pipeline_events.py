@@ -134,3 +134,25 @@ def sample_events(start: dt.datetime | None = None) -> list[dict[str, Any]]:
         message("wamid.in2", 60, "inbound", "customer", None),
         status("st:2", 60.1, "open", "resolved", None),
     ]
+
+
+def many_messages(count: int, start: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """`count` inbound messages a second apart on one conversation: a feed long enough to span
+    many pages."""
+    start = start or dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    return [
+        _event(
+            f"msg:wamid.bulk{number}",
+            "message",
+            start + dt.timedelta(seconds=number),
+            {
+                "message_id": f"wamid.bulk{number}",
+                "direction": "inbound",
+                "sender_kind": "customer",
+                "message_type": "text",
+                "body": f"mensaje {number}",
+            },
+            actor_kind="customer",
+        )
+        for number in range(count)
+    ]
