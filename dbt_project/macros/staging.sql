@@ -28,15 +28,21 @@ having count(*) > 1
 
 {% macro delete_later_copies(key) -%}
 {#- Post-hook of an append-only staging model: in a full build, delete every row whose `key` a
-    lower seq already has (a delivery stored twice keeps its first copy). One hash aggregate
-    over the stored keys after the load, instead of a second pass over the payloads before it;
-    an incremental run deduplicates its (few) new rows in its SQL, against the stored ones.
+    lower seq already has (a delivery stored twice keeps its first copy). After the load, over
+    the stored keys: first their 64-bit hashes (an integer aggregate), then the exact keys of the
+    hashes seen twice, so the common case (no duplicate) never groups 10 M strings. An
+    incremental run deduplicates its few new rows in its SQL instead, against the stored ones.
     (In a post-hook, is_incremental() is false in a first build too.) -#}
 {%- if not is_incremental() %}
 delete from {{ this }} as copies
 using (
     select {{ key }}, min(seq) as first_seq
     from {{ this }}
+    where hash({{ key }}) in (
+        select hash({{ key }}) from {{ this }}
+        group by hash({{ key }})
+        having count(*) > 1
+    )
     group by {{ key }}
     having count(*) > 1
 ) as firsts

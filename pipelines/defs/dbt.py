@@ -27,6 +27,7 @@ from pipelines.defs.resources import (
     environ,
     warehouse_lock,
 )
+from pipelines.serving import prepare_serving_build
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT_OP_NAME = "bandeja_dbt"
@@ -195,12 +196,18 @@ def bandeja_dbt_models(
         if seed.exists():
             shutil.copy2(seed, target_dir / prepared.name)
             break
-    with (
-        warehouse_lock(settings.warehouse_db),
-        environ({"BANDEJA_WAREHOUSE_DB": absolute(settings.warehouse_db), **dbt_env(as_of)}),
-    ):
-        invocation = dbt.cli(args, context=context, target_path=target_dir)
-        yield from invocation.stream()
+    with warehouse_lock(settings.warehouse_db):
+        # The marts and reports are written straight into the next snapshot (pipelines/serving.py).
+        build = prepare_serving_build(settings.serving_db)
+        with environ(
+            {
+                "BANDEJA_WAREHOUSE_DB": absolute(settings.warehouse_db),
+                "BANDEJA_SERVING_BUILD_DB": absolute(build),
+                **dbt_env(as_of),
+            }
+        ):
+            invocation = dbt.cli(args, context=context, target_path=target_dir)
+            yield from invocation.stream()
     parsed = target_dir / prepared.name
     if parsed.exists():
         staging = last_build.with_name(f"{last_build.name}.{uuid.uuid4().hex}.tmp")

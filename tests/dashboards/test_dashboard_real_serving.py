@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 from dashboards import i18n, kpis
 from dashboards.report import build_weekly_report
 from ingest.config import load_config
-from pipelines.defs.publish import publish_serving_snapshot
+from pipelines.serving import build_path, prepare_serving_build, publish_serving_build
 
 pytestmark = pytest.mark.slow
 PAGES = ("live_queue", "sla", "agents", "peak_hours", "contact_reasons", "conversion", "drilldown")
@@ -44,7 +44,9 @@ def _fixture_warehouse_module():
 def real_serving(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("real_serving")
     warehouse = work / "warehouse.duckdb"
+    serving = work / "serving" / "analytics.duckdb"
     _fixture_warehouse_module().write_fixture_warehouse(warehouse)
+    build = prepare_serving_build(serving)
     project = REPO / "dbt_project"
     result = subprocess.run(
         [
@@ -62,6 +64,7 @@ def real_serving(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env={
             **os.environ,
             "BANDEJA_WAREHOUSE_DB": str(warehouse),
+            "BANDEJA_SERVING_BUILD_DB": str(build),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         },
         capture_output=True,
@@ -69,7 +72,8 @@ def real_serving(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:]
-    return publish_serving_snapshot(warehouse, work / "serving" / "analytics.duckdb").path
+    assert build == build_path(serving)
+    return publish_serving_build(warehouse, serving).path
 
 
 def _rows(db: Path, sql: str) -> list[tuple]:

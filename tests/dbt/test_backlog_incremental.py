@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from dbt_fixture_warehouse import (
     EventLog,

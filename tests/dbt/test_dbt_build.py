@@ -19,7 +19,7 @@ from dbt_fixture_warehouse import (
     write_fixture_warehouse,
 )
 
-from pipelines.defs.publish import BOOKKEEPING_COLUMNS, SERVING_TABLES
+from pipelines.serving import BOOKKEEPING_COLUMNS, SERVING_TABLES
 
 REPO = Path(__file__).resolve().parents[2]
 

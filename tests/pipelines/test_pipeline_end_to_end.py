@@ -28,8 +28,12 @@ def _settings(feed_api, tmp_path, token: str | None = None) -> Settings:
 
 def _snapshot(serving) -> dict[str, list[tuple]]:
     with duckdb.connect(str(serving), read_only=True) as con:
+        # the main schema: _pipeline.watermarks is bookkeeping (when each table was built)
         tables = [
-            row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+            ).fetchall()
         ]
         return {
             name: sorted(con.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
@@ -54,7 +58,15 @@ def test_pipeline_publishes_documented_serving_tables_and_reruns_identically(fee
     serving = settings.serving_db
     assert first.serving_db == serving and serving.exists()
     with duckdb.connect(str(serving), read_only=True) as con:
-        tables = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
+        tables = dict(
+            con.execute(
+                "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'main'"
+            ).fetchall()
+        )
+        bookkeeping = con.execute(
+            "SELECT DISTINCT schema_name, table_name FROM duckdb_tables() "
+            "WHERE schema_name <> 'main'"
+        ).fetchall()
         documented_columns = con.execute(
             "SELECT count(*) FROM duckdb_columns() "
             "WHERE table_name = 'fct_cycles' AND comment IS NOT NULL"
@@ -65,6 +77,7 @@ def test_pipeline_publishes_documented_serving_tables_and_reruns_identically(fee
         ).fetchall()
     assert {"fct_cycles", "fct_messages", "rpt_kpis_daily", "dim_business_intervals"} <= set(tables)
     assert not {name for name in tables if not name.startswith(("fct_", "dim_", "rpt_"))}
+    assert bookkeeping == [("_pipeline", "watermarks")]
     assert tables["fct_cycles"] and tables["rpt_kpis_daily"]
     assert documented_columns > 5
     # Two care cycles; the first answered by an agent three minutes after it opened.

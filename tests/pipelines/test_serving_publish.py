@@ -1,4 +1,5 @@
-"""Publishing the serving snapshot: docs travel with the tables, readers never see a torn file."""
+"""Publishing the serving snapshot: dbt builds it in a file next to the snapshot, publish copies in
+the warehouse's reports and swaps it in; readers never see a torn file."""
 
 from __future__ import annotations
 
@@ -9,76 +10,141 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.defs.publish import (
+from pipelines.defs.publish import check_serving_snapshot
+from pipelines.serving import (
     SERVING_TABLES,
     PublishError,
-    check_serving_snapshot,
+    build_path,
     manifest_path,
-    publish_serving_snapshot,
+    prepare_serving_build,
+    publish_serving_build,
 )
 
 
-def _warehouse(path: Path, cycles: int) -> Path:
+def _warehouse(path: Path, days: int = 2) -> Path:
+    """A warehouse with a report dbt keeps there (with its bookkeeping hash) and a model that is
+    not served."""
     with duckdb.connect(str(path)) as con:
         con.execute(
-            "CREATE OR REPLACE TABLE fct_cycles AS "
-            "SELECT range AS cycle_id, 7 AS source_seq FROM range($1)",
-            [cycles],
+            "CREATE OR REPLACE TABLE rpt_kpis_daily AS SELECT range AS kpi_date_index, "
+            "10 * range AS cycles_opened_count, hash(range) AS source_hash FROM range($1)",
+            [days],
         )
-        con.execute("COMMENT ON TABLE fct_cycles IS 'One row per care cycle; it''s the unit.'")
-        con.execute("COMMENT ON COLUMN fct_cycles.cycle_id IS 'Cycle key.'")
-        con.execute(
-            "CREATE OR REPLACE VIEW rpt_kpis_daily AS "
-            "SELECT count(*) AS cycles_opened_count FROM fct_cycles"
-        )
-        con.execute("COMMENT ON VIEW rpt_kpis_daily IS 'Daily KPIs.'")
-        con.execute("CREATE OR REPLACE VIEW stg_inbox__messages AS SELECT 1 AS staging_only")
-        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        con.execute("CREATE OR REPLACE TABLE raw.fct_not_main AS SELECT 1 AS x")
+        con.execute("COMMENT ON TABLE rpt_kpis_daily IS 'Daily KPIs; it''s pooled.'")
+        con.execute("COMMENT ON COLUMN rpt_kpis_daily.cycles_opened_count IS 'Cycles opened.'")
+        con.execute("CREATE OR REPLACE TABLE int_cycles_opened AS SELECT 1 AS internal_only")
     return path
 
 
-def test_publish_copies_marts_and_reporting_with_their_comments(tmp_path):
-    warehouse = _warehouse(tmp_path / "warehouse.duckdb", cycles=3)
-    serving = tmp_path / "serving" / "analytics.duckdb"
+def _dbt_builds(serving: Path, warehouse: Path, cycles: int) -> Path:
+    """What a dbt run does: prepare the build file, then (re)write a mart and its watermark."""
+    build = prepare_serving_build(serving)
+    with duckdb.connect(str(build)) as con:
+        con.execute(
+            "CREATE OR REPLACE TABLE fct_cycles AS SELECT range AS cycle_id FROM range($1)",
+            [cycles],
+        )
+        con.execute("COMMENT ON TABLE fct_cycles IS 'One row per care cycle.'")
+        con.execute("CREATE SCHEMA IF NOT EXISTS _pipeline")
+        con.execute(
+            "CREATE OR REPLACE TABLE _pipeline.watermarks AS "
+            "SELECT 'fct_cycles' AS model_name, 7 AS source_seq"
+        )
+    return build
 
-    info = publish_serving_snapshot(warehouse, serving)
 
-    assert info.row_counts == {"fct_cycles": 3, "rpt_kpis_daily": 1}
+def _content(serving: Path) -> dict:
     with duckdb.connect(str(serving), read_only=True) as con:
         tables = con.execute(
-            "SELECT table_name, comment FROM duckdb_tables() ORDER BY 1"
+            "SELECT schema_name, table_name, comment FROM duckdb_tables() ORDER BY 1, 2"
         ).fetchall()
         columns = con.execute(
-            "SELECT table_name, column_name, comment FROM duckdb_columns() "
-            "WHERE comment IS NOT NULL"
+            "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+            "ORDER BY schema_name, table_name, column_index"
         ).fetchall()
-    assert tables == [
-        ("fct_cycles", "One row per care cycle; it's the unit."),
-        ("rpt_kpis_daily", "Daily KPIs."),
+        rows = {
+            f"{schema}.{name}": sorted(con.execute(f'SELECT * FROM {schema}."{name}"').fetchall())
+            for schema, name, _ in tables
+        }
+    return {"tables": tables, "columns": columns, "rows": rows}
+
+
+def test_publish_swaps_in_the_build_with_the_warehouse_reports(tmp_path):
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb")
+    serving = tmp_path / "serving" / "analytics.duckdb"
+    _dbt_builds(serving, warehouse, cycles=3)
+
+    info = publish_serving_build(warehouse, serving)
+
+    assert info.row_counts == {"fct_cycles": 3, "rpt_kpis_daily": 2}
+    assert info.copied == ("rpt_kpis_daily",) and not info.incremental
+    content = _content(serving)
+    assert content["tables"] == [
+        ("_pipeline", "watermarks", None),
+        ("main", "fct_cycles", "One row per care cycle."),
+        ("main", "rpt_kpis_daily", "Daily KPIs; it's pooled."),
     ]
-    assert columns == [("fct_cycles", "cycle_id", "Cycle key.")]
-    # bookkeeping columns (the feed seq a row was computed at) stay in the warehouse
-    with duckdb.connect(str(serving), read_only=True) as con:
-        published = con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'fct_cycles'"
-        ).fetchall()
-    assert published == [("cycle_id",)]
+    # the report's bookkeeping hash stays in the warehouse; its column docs travel
+    assert [row[1:] for row in content["columns"] if row[0] == "rpt_kpis_daily"] == [
+        ("kpi_date_index", "BIGINT", None),
+        ("cycles_opened_count", "BIGINT", "Cycles opened."),
+    ]
     assert sorted(p.name for p in serving.parent.iterdir()) == [
         ".analytics.duckdb.publish.json",
         "analytics.duckdb",
     ]
 
 
+def test_the_next_build_starts_from_the_snapshot_only_when_its_manifest_vouches(tmp_path):
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb")
+    serving = tmp_path / "analytics.duckdb"
+    _dbt_builds(serving, warehouse, cycles=3)
+    publish_serving_build(warehouse, serving)
+
+    build = prepare_serving_build(serving)
+    assert _content(build) == _content(serving)
+    _dbt_builds(serving, warehouse, cycles=4)
+    assert publish_serving_build(warehouse, serving).incremental
+
+    # An analyst opens the snapshot read-write: the next build starts empty.
+    with duckdb.connect(str(serving)) as con:
+        con.execute("DELETE FROM fct_cycles WHERE cycle_id = 1")
+    assert not prepare_serving_build(serving).exists()
+    # So it does after a broken manifest, or with no manifest.
+    _dbt_builds(serving, warehouse, cycles=4)
+    assert not publish_serving_build(warehouse, serving).incremental
+    manifest_path(serving).write_text("not json")
+    assert not prepare_serving_build(serving).exists()
+    manifest_path(serving).unlink()
+    assert not prepare_serving_build(serving).exists()
+    _dbt_builds(serving, warehouse, cycles=4)
+    publish_serving_build(warehouse, serving)
+    assert prepare_serving_build(serving).exists()
+
+
+def test_a_leftover_build_of_a_failed_run_is_discarded(tmp_path):
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb")
+    serving = tmp_path / "analytics.duckdb"
+    _dbt_builds(serving, warehouse, cycles=3)
+    publish_serving_build(warehouse, serving)
+    half_built = _dbt_builds(serving, warehouse, cycles=99)
+
+    build = prepare_serving_build(serving)
+
+    assert build == half_built
+    assert _content(build) == _content(serving)
+
+
 def test_a_reader_holding_the_old_snapshot_keeps_reading_while_a_new_one_appears(tmp_path):
-    warehouse = _warehouse(tmp_path / "warehouse.duckdb", cycles=3)
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb")
     serving = tmp_path / "serving" / "analytics.duckdb"
-    publish_serving_snapshot(warehouse, serving)
+    _dbt_builds(serving, warehouse, cycles=3)
+    publish_serving_build(warehouse, serving)
     reader = duckdb.connect(str(serving), read_only=True)
     assert reader.execute("SELECT count(*) FROM fct_cycles").fetchall() == [(3,)]
 
-    _warehouse(warehouse, cycles=5)
-    publish_serving_snapshot(warehouse, serving)
+    _dbt_builds(serving, warehouse, cycles=5)
+    publish_serving_build(warehouse, serving)
 
     assert reader.execute("SELECT count(*) FROM fct_cycles").fetchall() == [(3,)]
     reader.close()
@@ -86,17 +152,22 @@ def test_a_reader_holding_the_old_snapshot_keeps_reading_while_a_new_one_appears
         assert fresh.execute("SELECT count(*) FROM fct_cycles").fetchall() == [(5,)]
 
 
-def test_publishing_without_marts_fails_and_keeps_the_old_snapshot(tmp_path):
-    warehouse = _warehouse(tmp_path / "warehouse.duckdb", cycles=2)
+def test_publishing_without_a_build_fails_and_keeps_the_old_snapshot(tmp_path):
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb")
     serving = tmp_path / "analytics.duckdb"
-    publish_serving_snapshot(warehouse, serving)
+    _dbt_builds(serving, warehouse, cycles=2)
+    publish_serving_build(warehouse, serving)
+
+    with pytest.raises(PublishError, match="no serving build"):
+        publish_serving_build(warehouse, serving)
+    with pytest.raises(PublishError, match="warehouse not found"):
+        publish_serving_build(tmp_path / "missing.duckdb", serving)
+    # A build with no serving table (dbt built nothing): refused, and the build is removed.
+    duckdb.connect(str(build_path(serving))).close()
     empty = tmp_path / "empty.duckdb"
     duckdb.connect(str(empty)).close()
-
-    with pytest.raises(PublishError, match="no fct_/dim_/rpt_ relations"):
-        publish_serving_snapshot(empty, serving)
-    with pytest.raises(PublishError, match="warehouse not found"):
-        publish_serving_snapshot(tmp_path / "missing.duckdb", serving)
+    with pytest.raises(PublishError, match="no fct_/dim_/rpt_ tables"):
+        publish_serving_build(empty, serving)
 
     with duckdb.connect(str(serving), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM fct_cycles").fetchall() == [(2,)]
@@ -106,6 +177,26 @@ def test_publishing_without_marts_fails_and_keeps_the_old_snapshot(tmp_path):
         "empty.duckdb",
         "warehouse.duckdb",
     ]
+
+
+def test_a_build_with_too_much_free_space_is_written_compactly(tmp_path, monkeypatch):
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb")
+    serving = tmp_path / "analytics.duckdb"
+    _dbt_builds(serving, warehouse, cycles=50_000)
+    before = publish_serving_build(warehouse, serving)
+    assert not before.compacted
+    monkeypatch.setattr("pipelines.serving.MAX_FREE_BLOCK_SHARE", -1.0)
+    _dbt_builds(serving, warehouse, cycles=40_000)
+    expected = _content(build_path(serving))
+
+    info = publish_serving_build(warehouse, serving)
+
+    assert info.compacted
+    published = _content(serving)
+    assert published["tables"] == expected["tables"]
+    assert published["rows"]["main.fct_cycles"] == expected["rows"]["main.fct_cycles"]
+    assert published["rows"]["_pipeline.watermarks"] == [("fct_cycles", 7)]
+    assert prepare_serving_build(serving).exists()
 
 
 def test_the_freshness_check_wants_every_contract_table_and_a_recent_file(tmp_path):
@@ -124,174 +215,3 @@ def test_the_freshness_check_wants_every_contract_table_and_a_recent_file(tmp_pa
     assert check_serving_snapshot(serving, now, dt.timedelta(minutes=30)).passed
     stale = check_serving_snapshot(serving, now + dt.timedelta(hours=2), dt.timedelta(minutes=30))
     assert not stale.passed and stale.severity == dg.AssetCheckSeverity.WARN
-
-
-def _marts(path: Path, conversations: int, *, extra: str = "") -> Path:
-    """A warehouse with a keyed mart (patched by conversation), an unkeyed one, a view, NULL
-    keys, duplicate rows, and a table left from an older build."""
-    with duckdb.connect(str(path)) as con:
-        con.execute(
-            f"""
-            CREATE OR REPLACE TABLE fct_messages AS
-            SELECT
-                CASE WHEN i % 97 = 0 THEN NULL ELSE 'c' || (i % $1) END AS conversation_id,
-                i AS message_id,
-                (i * 7) % 13 AS body_length,
-                CASE WHEN i % 5 = 0 THEN NULL ELSE i / 3.0 END AS score,
-                TIMESTAMPTZ '2026-11-01 00:00:00+00' + i * INTERVAL 1 MINUTE AS sent_at
-            FROM range(2000) r(i)
-            {extra}
-            """,
-            [conversations],
-        )
-        con.execute("INSERT INTO fct_messages SELECT * FROM fct_messages LIMIT 3")
-        con.execute("COMMENT ON TABLE fct_messages IS 'One row per message.'")
-        con.execute("COMMENT ON COLUMN fct_messages.sent_at IS 'When it was sent.'")
-        con.execute(
-            "CREATE OR REPLACE TABLE dim_teams AS SELECT * FROM (VALUES ('t1', 'Ventas')) t(id, n)"
-        )
-        con.execute(
-            "CREATE OR REPLACE VIEW rpt_kpis_daily AS "
-            "SELECT count(*) AS messages_count, sum(body_length) AS body_sum FROM fct_messages"
-        )
-    return path
-
-
-def _content(serving: Path) -> dict:
-    """Tables, comments, column types and rows (sorted) of a serving file."""
-    with duckdb.connect(str(serving), read_only=True) as con:
-        tables = con.execute(
-            "SELECT table_name, comment FROM duckdb_tables() ORDER BY 1"
-        ).fetchall()
-        columns = con.execute(
-            "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
-            "ORDER BY table_name, column_index"
-        ).fetchall()
-        rows = {
-            name: sorted(
-                con.execute(f'SELECT * FROM "{name}"').fetchall(), key=lambda row: repr(row)
-            )
-            for name, _ in tables
-        }
-    return {"tables": tables, "columns": columns, "rows": rows}
-
-
-def test_an_incremental_publish_equals_a_full_one(tmp_path):
-    warehouse = _marts(tmp_path / "warehouse.duckdb", conversations=50)
-    serving = tmp_path / "serving" / "analytics.duckdb"
-    first = publish_serving_snapshot(warehouse, serving)
-    assert not first.incremental and set(first.actions.values()) == {"copied"}
-
-    # Same warehouse again: nothing to write.
-    again = publish_serving_snapshot(warehouse, serving)
-    assert again.incremental
-    assert set(again.actions.values()) == {"kept"}
-
-    # A few conversations change, one disappears, new ones and a new table appear.
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("UPDATE fct_messages SET body_length = 99 WHERE conversation_id = 'c3'")
-        con.execute("DELETE FROM fct_messages WHERE conversation_id = 'c4'")
-        con.execute("DELETE FROM fct_messages WHERE conversation_id IS NULL AND message_id < 500")
-        con.execute(
-            "INSERT INTO fct_messages SELECT 'new' || i, 5000 + i, 1, NULL, NULL FROM range(7) r(i)"
-        )
-        con.execute("CREATE TABLE dim_agents AS SELECT 'a1' AS agent_id")
-    patched = publish_serving_snapshot(warehouse, serving)
-    assert patched.actions == {
-        "dim_agents": "copied",
-        "dim_teams": "kept",
-        "fct_messages": "patched",
-        "rpt_kpis_daily": "copied",
-    }
-    full = tmp_path / "full" / "analytics.duckdb"
-    publish_serving_snapshot(warehouse, full, incremental=False)
-    assert _content(serving) == _content(full)
-    assert patched.row_counts == publish_serving_snapshot(warehouse, full).row_counts
-
-    # A schema or comment change rewrites the table; a dropped relation leaves the snapshot.
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("COMMENT ON COLUMN fct_messages.score IS 'Now documented.'")
-        con.execute("DROP VIEW rpt_kpis_daily")
-    changed = publish_serving_snapshot(warehouse, serving)
-    assert changed.actions["fct_messages"] == "copied" and "rpt_kpis_daily" not in changed.actions
-    publish_serving_snapshot(warehouse, full, incremental=False)
-    assert _content(serving) == _content(full)
-
-
-def test_fct_messages_is_patched_by_source_seq_and_equals_a_full_publish(tmp_path):
-    """fct_messages carries source_seq (the feed seq its build saw): the conversations rewritten
-    since the last publish are those above the recorded seq, and only they are rewritten."""
-    warehouse = _marts(tmp_path / "warehouse.duckdb", conversations=40)
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("ALTER TABLE fct_messages ADD COLUMN source_seq BIGINT DEFAULT 100")
-    serving = tmp_path / "serving" / "analytics.duckdb"
-    full = tmp_path / "full" / "analytics.duckdb"
-    publish_serving_snapshot(warehouse, serving)
-    assert publish_serving_snapshot(warehouse, serving).actions["fct_messages"] == "kept"
-
-    # A run rewrites c3 (changed rows) and adds c99, stamping them with its seq, as dbt would.
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute(
-            "CREATE TEMP TABLE c3 AS SELECT * REPLACE (body_length + 1 AS body_length, "
-            "150 AS source_seq) FROM fct_messages WHERE conversation_id = 'c3'"
-        )
-        con.execute("DELETE FROM fct_messages WHERE conversation_id = 'c3'")
-        con.execute("INSERT INTO fct_messages SELECT * FROM c3")
-        con.execute(
-            "INSERT INTO fct_messages SELECT 'c99', 9000 + i, 1, NULL, NULL, 150 FROM range(4) r(i)"
-        )
-    patched = publish_serving_snapshot(warehouse, serving)
-    assert patched.actions["fct_messages"] == "patched"
-    publish_serving_snapshot(warehouse, full, incremental=False)
-    assert _content(serving) == _content(full)
-    with duckdb.connect(str(serving), read_only=True) as con:
-        columns = [row[0] for row in con.execute("DESCRIBE fct_messages").fetchall()]
-    assert "source_seq" not in columns
-
-    # Rows gone without a higher seq (not how dbt writes it): the counts disagree, full copy.
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("DELETE FROM fct_messages WHERE conversation_id = 'c5'")
-    assert publish_serving_snapshot(warehouse, serving).actions["fct_messages"] == "copied"
-    publish_serving_snapshot(warehouse, full, incremental=False)
-    assert _content(serving) == _content(full)
-
-    # A warehouse rebuilt from an older feed (seq went backwards): full copy.
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("UPDATE fct_messages SET source_seq = 7, body_length = 0")
-    assert publish_serving_snapshot(warehouse, serving).actions["fct_messages"] == "copied"
-    publish_serving_snapshot(warehouse, full, incremental=False)
-    assert _content(serving) == _content(full)
-
-
-def test_a_snapshot_changed_behind_the_publishers_back_is_not_reused(tmp_path):
-    warehouse = _marts(tmp_path / "warehouse.duckdb", conversations=20)
-    serving = tmp_path / "analytics.duckdb"
-    publish_serving_snapshot(warehouse, serving)
-    # An analyst opens the snapshot read-write and changes it: the manifest no longer vouches.
-    with duckdb.connect(str(serving)) as con:
-        con.execute("DELETE FROM fct_messages WHERE conversation_id = 'c1'")
-    again = publish_serving_snapshot(warehouse, serving)
-    assert not again.incremental
-    full = tmp_path / "full.duckdb"
-    publish_serving_snapshot(warehouse, full, incremental=False)
-    assert _content(serving) == _content(full)
-
-    manifest_path(serving).write_text("not json")
-    assert not publish_serving_snapshot(warehouse, serving).incremental
-    manifest_path(serving).unlink()
-    assert not publish_serving_snapshot(warehouse, serving).incremental
-    assert publish_serving_snapshot(warehouse, serving).incremental
-
-
-def test_a_reused_snapshot_with_too_much_free_space_is_written_afresh(tmp_path, monkeypatch):
-    warehouse = _marts(tmp_path / "warehouse.duckdb", conversations=20)
-    serving = tmp_path / "analytics.duckdb"
-    publish_serving_snapshot(warehouse, serving)
-    monkeypatch.setattr("pipelines.defs.publish.MAX_FREE_BLOCK_SHARE", -1.0)
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute("UPDATE fct_messages SET body_length = 0")
-    rewritten = publish_serving_snapshot(warehouse, serving)
-    assert not rewritten.incremental and set(rewritten.actions.values()) == {"copied"}
-    full = tmp_path / "full.duckdb"
-    publish_serving_snapshot(warehouse, full, incremental=False)
-    assert _content(serving) == _content(full)

@@ -46,23 +46,28 @@ scope as (
 {% endif %}
 
 cycles as not materialized (
-    select cycle_id, conversation_key, conversation_id, opened_at, resolved_at
+    -- cycles are keyed by (conversation_key, cycle_number) below, integers all the way
+    select conversation_key, cycle_number, cycle_id, opened_at, resolved_at
     from {{ ref('int_cycles_opened') }}
     {{ in_scope('where') }}
 ),
 
 attributes as not materialized (
-    select cycle_id, team_id from {{ ref('int_cycles_attributed') }}
+    select conversation_key, cycle_number, team_id from {{ ref('int_cycles_attributed') }}
     {{ in_scope('where') }}
 ),
 
 waits as not materialized (
     select
-        cycle_id,
-        unnest(wait_started_ats) as wait_started_at,
-        unnest(wait_ended_ats) as wait_ended_at
-    from {{ ref('int_cycles_responded') }}
-    where len(wait_started_ats) > 0 {{ in_scope('and') }}
+        conversation_key,
+        cycle_number,
+        wait.started_at as wait_started_at,
+        wait.ended_at as wait_ended_at
+    from (
+        select conversation_key, cycle_number, unnest(waits) as wait
+        from {{ ref('int_cycles_responded') }}
+        where len(waits) > 0 {{ in_scope('and') }}
+    )
 ),
 
 status_changes as not materialized (
@@ -82,43 +87,45 @@ snapshots as (
 ),
 
 change_points as (
-    select cycle_id, opened_at as changed_at from cycles
+    select conversation_key, cycle_number, opened_at as changed_at from cycles
     union
-    select cycles.cycle_id, status_changes.changed_at
+    select cycles.conversation_key, cycles.cycle_number, status_changes.changed_at
     from cycles
     inner join status_changes
         on cycles.conversation_key = status_changes.conversation_key
         and status_changes.changed_at > cycles.opened_at
         and status_changes.changed_at < coalesce(cycles.resolved_at, timestamptz 'infinity')
     union
-    select cycles.cycle_id, assignments.assigned_at
+    select cycles.conversation_key, cycles.cycle_number, assignments.assigned_at
     from cycles
     inner join assignments
         on cycles.conversation_key = assignments.conversation_key
         and assignments.assigned_at > cycles.opened_at
         and assignments.assigned_at < coalesce(cycles.resolved_at, timestamptz 'infinity')
     union
-    select cycle_id, wait_started_at from waits
+    select conversation_key, cycle_number, wait_started_at from waits
     union
-    select cycle_id, wait_ended_at from waits where wait_ended_at is not null
+    select conversation_key, cycle_number, wait_ended_at from waits where wait_ended_at is not null
 ),
 
 points as (
     select
-        change_points.cycle_id,
-        cycles.conversation_key,
+        change_points.conversation_key,
+        change_points.cycle_number,
         cycles.opened_at,
         change_points.changed_at as segment_start_at,
         coalesce(
             lead(change_points.changed_at) over (
-                partition by change_points.cycle_id order by change_points.changed_at
+                partition by change_points.conversation_key, change_points.cycle_number
+                order by change_points.changed_at
             ),
             cycles.resolved_at,
             timestamptz 'infinity'
         ) as segment_end_at
     from change_points
     inner join cycles
-        on change_points.cycle_id = cycles.cycle_id
+        on change_points.conversation_key = cycles.conversation_key
+        and change_points.cycle_number = cycles.cycle_number
     where change_points.changed_at >= cycles.opened_at
         and change_points.changed_at < coalesce(cycles.resolved_at, timestamptz 'infinity')
 ),
@@ -167,7 +174,8 @@ with_wait as (
         end as waiting_since_at
     from with_assignee
     asof left join waits
-        on with_assignee.cycle_id = waits.cycle_id
+        on with_assignee.conversation_key = waits.conversation_key
+        and with_assignee.cycle_number = waits.cycle_number
         and with_assignee.segment_start_at >= waits.wait_started_at
 ),
 
@@ -184,7 +192,8 @@ bucket_bounds as (
 
 answered_segments as (
     select
-        cycle_id,
+        conversation_key,
+        cycle_number,
         segment_start_at,
         segment_end_at,
         status,
@@ -198,7 +207,8 @@ answered_segments as (
 
 waiting_segments as (
     select
-        with_wait.cycle_id,
+        with_wait.conversation_key,
+        with_wait.cycle_number,
         greatest(with_wait.segment_start_at, with_wait.waiting_since_at + bucket_bounds.age_from)
             as segment_start_at,
         least(with_wait.segment_end_at, with_wait.waiting_since_at + bucket_bounds.age_to)
@@ -221,8 +231,8 @@ segments as (
 
 rewritten as (
     select
-        segments.cycle_id,
-        cycles.conversation_key,
+        cycles.cycle_id,
+        segments.conversation_key,
         segments.segment_start_at,
         segments.segment_end_at,
         coalesce(segments.assigned_team_id, attributes.team_id, 'unassigned') as team_id,
@@ -236,9 +246,11 @@ rewritten as (
         cast(null as timestamptz) as marked_at
     from segments
     inner join cycles
-        on segments.cycle_id = cycles.cycle_id
+        on segments.conversation_key = cycles.conversation_key
+        and segments.cycle_number = cycles.cycle_number
     left join attributes
-        on segments.cycle_id = attributes.cycle_id
+        on segments.conversation_key = attributes.conversation_key
+        and segments.cycle_number = attributes.cycle_number
     cross join as_of
 ),
 

@@ -124,6 +124,7 @@ final as (
     select
         cycles.cycle_id,
         cycles.conversation_key,
+        cycles.cycle_number,
         cycles.conversation_id,
         coalesce(teams.team_id, 'unassigned') as team_id,
         cycle_context.topic,

@@ -75,14 +75,15 @@ cycled as (
 
 waits_marked as (
     -- a wait starts at a customer message that follows a human reply (or none) in the cycle
-    -- and ends at the next human reply
+    -- and ends at the next human reply; both from one sort of the cycle's activity
     select
         *,
         lag(case when is_customer_message then true when is_human_reply then false end ignore nulls)
-            over (
-                partition by conversation_key, cycle_number order by timeline_key
-            ) as follows_customer
+            over by_time as follows_customer,
+        lead(case when is_human_reply then occurred_at end ignore nulls) over by_time
+            as next_reply_at
     from cycled
+    window by_time as (partition by conversation_key, cycle_number order by timeline_key)
 ),
 
 cycle_facts as (
@@ -99,12 +100,9 @@ cycle_facts as (
         arg_min(agent_id, timeline_key) filter (
             where is_human_reply and occurred_at <= coalesce(resolved_at, occurred_at)
         ) as first_responder_agent_id,
-        list(occurred_at order by timeline_key) filter (
+        list({'started_at': occurred_at, 'ended_at': next_reply_at}) filter (
             where is_customer_message and not coalesce(follows_customer, false)
-        ) as wait_started_ats,
-        list(occurred_at order by timeline_key) filter (
-            where is_human_reply and follows_customer
-        ) as wait_ended_ats
+        ) as waits
     from waits_marked
     group by conversation_key, cycle_number
 ),
@@ -113,6 +111,7 @@ joined as (
     select
         cycles.cycle_id,
         cycles.conversation_key,
+        cycles.cycle_number,
         cycles.conversation_id,
         cycles.opened_at,
         coalesce(cycle_facts.has_bot_message, false)
@@ -123,8 +122,7 @@ joined as (
         cycle_facts.first_responder_agent_id,
         coalesce(cycle_facts.customer_message_count, 0) as customer_message_count,
         coalesce(cycle_facts.agent_message_count, 0) as agent_message_count,
-        coalesce(cycle_facts.wait_started_ats, []) as wait_started_ats,
-        coalesce(cycle_facts.wait_ended_ats, []) as wait_ended_ats
+        coalesce(cycle_facts.waits, []) as waits
     from cycles
     left join cycle_facts
         on cycles.conversation_key = cycle_facts.conversation_key

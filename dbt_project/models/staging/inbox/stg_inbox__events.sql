@@ -7,21 +7,22 @@
     )
 }}
 {#- Every conversation and contact event but messages and delivery statuses, one row per event,
-    each type's payload keys as typed columns (NULL on the other types). One model for eleven
+    each type's payload keys the models read as typed columns (NULL on the other types; the
+    feed keeps the rest, docs/events.md). One model for eleven
     event types: one scan of the feed per run instead of eleven (each scan decompresses the
     payloads of every type), and one dbt node. Append-only; an event delivered twice keeps its
     first copy, as in stg_inbox__messages. -#}
 {%- set fields_by_type = {
-    'status_change': ['status', 'resolution_kind', 'snoozed_until'],
-    'assignment': ['agent_id', 'team_id', 'reason'],
+    'status_change': ['status', 'resolution_kind'],
+    'assignment': ['agent_id', 'team_id'],
     'handoff': ['team_id'],
     'topic': ['topic', 'team_id'],
     'tag': ['tag', 'action'],
     'escalation': ['level', 'waiting_since', 'agent_id', 'to_agent_id', 'team_id'],
-    'survey_sent': ['survey_id', 'kind', 'message_id'],
+    'survey_sent': ['survey_id', 'kind'],
     'survey_answer': ['survey_id', 'kind', 'score'],
-    'lead': ['lead_id', 'source'],
-    'conversion': ['conversion_id', 'kind', 'amount', 'currency', 'source', 'external_id'],
+    'lead': ['lead_id'],
+    'conversion': ['conversion_id', 'kind', 'amount'],
     'contact': ['contact_id'],
 } %}
 with new_events as not materialized (
@@ -56,10 +57,8 @@ renamed as (
         actor_id,
         fields.status as status,
         fields.resolution_kind as resolution_kind,
-        try_cast(fields.snoozed_until as timestamptz) as snoozed_until_at,
         nullif(fields.agent_id, '') as agent_id,
         nullif(fields.team_id, '') as team_id,
-        fields.reason as assignment_reason,
         fields.topic as topic,
         fields.tag as tag,
         fields.action as tag_action,
@@ -68,15 +67,11 @@ renamed as (
         nullif(fields.to_agent_id, '') as to_agent_id,
         fields.survey_id as survey_id,
         fields.kind as kind,
-        fields.message_id as survey_message_id,
         try_cast(fields.score as integer) as score,
         coalesce(fields.lead_id, case when event_type = 'lead' then event_id end) as lead_id,
-        fields.source as source,
         coalesce(fields.conversion_id, case when event_type = 'conversion' then event_id end)
             as conversion_id,
-        try_cast(fields.amount as double) as amount,
-        fields.currency as currency,
-        fields.external_id as external_id
+        try_cast(fields.amount as double) as amount
     from typed
 )
 
