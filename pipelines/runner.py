@@ -84,7 +84,7 @@ def run_pipeline(
         dbt_config["as_of"] = as_of.isoformat()
     run_config["ops"] = {DBT_OP_NAME: {"config": dbt_config}}
     started = time.monotonic()
-    # dagster-dbt echoes every dbt event to stdout; the caller gets a summary instead.
+    # The dbt step echoes dbt's console lines to stdout; the caller gets a summary instead.
     echo = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())
     with echo:
         result = dg.materialize(
