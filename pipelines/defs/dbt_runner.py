@@ -257,9 +257,12 @@ class InProcessDbt(dg.ConfigurableResource):
             # Nothing reads run_results.json or a build's manifest.json: 2 s less per build.
             "--no-write-json",
             # dbt's own console is off: this method echoes dbt's lines to stdout, as
-            # dagster-dbt did with the subprocess's output.
+            # dagster-dbt did with the subprocess's output. The debug log (which would follow
+            # the console's level) stays, for a failed build's message to point at.
             "--log-level",
             "none",
+            "--log-level-file",
+            "debug",
         ]
         events: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
