@@ -72,6 +72,7 @@ def run_pipeline(
     from pipelines.defs.dbt import BANDEJA_DBT_PROJECT, DBT_OP_NAME, dbt_resource
     from pipelines.defs.ingest import RAW_INBOX_EVENTS
     from pipelines.defs.resources import BandejaSettings
+    from pipelines.instance import ephemeral_instance
 
     # Dagster's step-by-step debug log would bury the summary; failures are summarised below.
     log_level = "DEBUG" if verbose else "ERROR"
@@ -83,9 +84,9 @@ def run_pipeline(
         dbt_config["as_of"] = as_of.isoformat()
     run_config["ops"] = {DBT_OP_NAME: {"config": dbt_config}}
     started = time.monotonic()
-    # dagster-dbt echoes every dbt event to stdout; the caller gets a summary instead.
+    # The dbt step echoes dbt's console lines to stdout; the caller gets a summary instead.
     echo = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())
-    with echo:
+    with echo, ephemeral_instance() as instance:
         result = dg.materialize(
             [*PIPELINE_ASSETS, *PIPELINE_CHECKS],
             resources={
@@ -93,6 +94,7 @@ def run_pipeline(
                 "bandeja": BandejaSettings.from_settings(settings),
             },
             run_config=run_config,
+            instance=instance,
             raise_on_error=False,
         )
     seconds = time.monotonic() - started

@@ -1,30 +1,21 @@
 """dbt assets: every model of `dbt_project/` as an asset, its data tests as asset checks."""
 
 import datetime as dt
-import fcntl
-import importlib.metadata
 import json
-import os
-import shutil
-import sys
-import tempfile
-import uuid
 from collections.abc import Iterator, Mapping
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
-from packaging import version
+from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
 from ingest.config import BusinessConfig
+from pipelines.defs.dbt_runner import InProcessDbt, parse_project, project_files
 from pipelines.defs.resources import (
     WAREHOUSE_POOL,
     BandejaSettings,
     absolute,
     dbt_target,
-    environ,
     warehouse_lock,
 )
 from pipelines.serving import prepare_serving_build
@@ -32,10 +23,6 @@ from pipelines.serving import prepare_serving_build
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT_OP_NAME = "bandeja_dbt"
 AS_OF_ENV = "BANDEJA_DBT_AS_OF"
-# The dbt installed in this interpreter's environment.
-SIBLING_DBT = Path(sys.executable).parent / "dbt"
-# Files whose change makes the parsed manifest stale.
-_PROJECT_SOURCES = ("models", "macros", "tests", "seeds", "snapshots", "analyses")
 
 
 class DbtBuildConfig(dg.Config):
@@ -95,55 +82,24 @@ def _manifest_is_stale(project: DbtProject) -> bool:
     if not project.manifest_path.exists():
         return True
     built = project.manifest_path.stat().st_mtime
-    candidates = [project.project_dir / "dbt_project.yml"]
-    for folder in _PROJECT_SOURCES:
-        candidates.extend((project.project_dir / folder).rglob("*"))
-    return any(path.is_file() and path.stat().st_mtime > built for path in candidates)
+    return any(path.stat().st_mtime > built for path in project_files(project.project_dir))
 
 
 def prepare_dbt_project(project_dir: Path = DBT_PROJECT_DIR) -> DbtProject:
-    """The dbt project with an up-to-date manifest: `dbt parse` runs only when sources changed.
+    """The dbt project with an up-to-date `target/manifest.json`, parsed (in this process) only
+    when its files changed.
 
     Parsing needs no warehouse, so definitions load on a fresh clone; the build itself runs later
     inside a step.
     """
     project = DbtProject(project_dir=project_dir, target_path=Path("target"))
-    if not _manifest_is_stale(project):
-        return project
-    lock_path = project.project_dir / project.target_path / ".parse.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    # `dagster dev` loads the location in several processes at once; one parses, the rest wait.
-    with lock_path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if _manifest_is_stale(project):
-            dbt_resource(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    if _manifest_is_stale(project):
+        parse_project(project.project_dir, write_json=True)
     return project
 
 
-def dbt_executable() -> str:
-    """dbt next to this interpreter (a venv that is not on PATH), else whatever PATH has."""
-    return str(SIBLING_DBT) if SIBLING_DBT.exists() else "dbt"
-
-
-class BandejaDbtCliResource(DbtCliResource):
-    """dagster-dbt's CLI resource without two start-up costs of every run, together about 3 s of
-    a 10-minute incremental run: its `dbt --version` subprocess (the dbt next to this interpreter
-    is the dbt-core installed here, so its version is the package's), and an in-process dbt
-    adapter, which dagster-dbt uses only for `fetch_row_counts()` / `fetch_column_metadata()`
-    (not called here)."""
-
-    def _initialize_dbt_core_adapter(self, args: Any) -> Any:
-        return None
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        if Path(self.dbt_executable) != SIBLING_DBT:
-            return super()._cli_version
-        return version.parse(importlib.metadata.version("dbt-core"))
-
-
-def dbt_resource(project: DbtProject) -> DbtCliResource:
-    return BandejaDbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+def dbt_resource(project: DbtProject) -> InProcessDbt:
+    return InProcessDbt(project_dir=str(project.project_dir))
 
 
 class BandejaDbtTranslator(DagsterDbtTranslator):
@@ -176,7 +132,7 @@ BANDEJA_DBT_PROJECT = prepare_dbt_project()
 )
 def bandeja_dbt_models(
     context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
+    dbt: InProcessDbt,
     bandeja: BandejaSettings,
     config: DbtBuildConfig,
 ) -> Iterator[Any]:
@@ -185,32 +141,16 @@ def bandeja_dbt_models(
     args = dbt_build_args(
         bandeja.business_config(), dbt_target(settings.env), full_refresh=config.full_refresh
     )
-    # A private target dir per run keeps concurrent runs' artifacts apart. It starts with the
-    # partial-parse file of the last successful build (same vars, so dbt re-parses only changed
-    # files: 2 s less than a full parse), else the one `prepare_dbt_project` wrote. A failed build
-    # keeps its dir: the error message points at its dbt.log.
-    target_dir = Path(tempfile.mkdtemp(prefix="bandeja-dbt-"))
-    prepared = BANDEJA_DBT_PROJECT.manifest_path.parent / "partial_parse.msgpack"
-    last_build = prepared.with_name("partial_parse.last_build.msgpack")
-    for seed in (last_build, prepared):
-        if seed.exists():
-            shutil.copy2(seed, target_dir / prepared.name)
-            break
     with warehouse_lock(settings.warehouse_db):
         # The marts and reports are written straight into the next snapshot (pipelines/serving.py).
         build = prepare_serving_build(settings.serving_db)
-        with environ(
-            {
+        yield from dbt.cli(
+            args,
+            context=context,
+            env={
                 "BANDEJA_WAREHOUSE_DB": absolute(settings.warehouse_db),
                 "BANDEJA_SERVING_BUILD_DB": absolute(build),
-                **dbt_env(as_of),
-            }
-        ):
-            invocation = dbt.cli(args, context=context, target_path=target_dir)
-            yield from invocation.stream()
-    parsed = target_dir / prepared.name
-    if parsed.exists():
-        staging = last_build.with_name(f"{last_build.name}.{uuid.uuid4().hex}.tmp")
-        shutil.copy2(parsed, staging)
-        os.replace(staging, last_build)
-    shutil.rmtree(target_dir, ignore_errors=True)
+            },
+            # Read by model SQL only, when it compiles: a new as_of reuses the parsed manifest.
+            sql_env=dbt_env(as_of),
+        )

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import duckdb
 import pytest
 from pipeline_api import REPO
 from pipeline_events import sample_events
 
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.pipeline_bench import dbt_node_seconds, step_seconds
 from inbox_api import cli
 from inbox_api.settings import Settings, get_settings
+from pipelines.defs import dbt_runner
 from pipelines.runner import PipelineError, run_pipeline, run_weekly_report
 
 pytestmark = pytest.mark.slow
@@ -108,6 +114,49 @@ def test_pipeline_publishes_documented_serving_tables_and_reruns_identically(fee
     third = run_pipeline(settings, as_of=as_of, full_refresh=True)
     assert third.success and third.tests_failed == 0
     assert _snapshot(serving) == published
+
+
+def test_two_runs_in_one_process_parse_once_and_each_sees_its_own_as_of(
+    feed_api, tmp_path, monkeypatch, capfd
+):
+    events = sample_events()
+    feed_api.import_events(events)
+    settings = _settings(feed_api, tmp_path)
+    last_event = dt.datetime.fromisoformat(events[-1]["occurred_at"])
+    parses = []
+    parse = dbt_runner.parse_project
+    monkeypatch.setattr(
+        dbt_runner,
+        "parse_project",
+        lambda *args, **kwargs: parses.append(args) or parse(*args, **kwargs),
+    )
+
+    first = run_pipeline(settings, as_of=last_event + dt.timedelta(days=1), verbose=True)
+
+    # dbt's node lines and Dagster's step lines, as the pipeline benchmark reads them
+    verbose = capfd.readouterr()
+    nodes = dbt_node_seconds(verbose.out)
+    assert first.success and first.models_built > 10
+    # every model's line (the one seed's "loaded seed file" line is not a model line)
+    assert sum(not name.startswith("test ") for name in nodes) == first.models_built - 1
+    assert sum(name.startswith("test ") for name in nodes) >= first.tests_passed
+    assert "bandeja_dbt" in step_seconds(verbose.out + verbose.err)
+    # dbt closed the warehouse: this process opens it again, with another configuration
+    with duckdb.connect(str(settings.warehouse_db), read_only=True) as con:
+        assert con.execute("SELECT as_of_at FROM stg_inbox__run_as_of").fetchall() == [
+            (last_event + dt.timedelta(days=1),)
+        ]
+
+    second = run_pipeline(settings, as_of=last_event + dt.timedelta(days=2))
+
+    assert second.success and second.models_built == first.models_built
+    assert dbt_node_seconds(capfd.readouterr().out) == {}
+    # one parse for both builds: the as_of instant reaches the cached manifest's SQL at run time
+    assert len(parses) == 1
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        assert con.execute("SELECT as_of_at FROM stg_inbox__run_as_of").fetchall() == [
+            (last_event + dt.timedelta(days=2),)
+        ]
 
 
 def test_a_refused_token_fails_the_run_with_the_url_in_the_message(feed_api, tmp_path):

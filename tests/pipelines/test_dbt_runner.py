@@ -1,0 +1,68 @@
+"""dbt in the Dagster process: which build options reach the parse, and when a parse is reused."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from pipeline_api import REPO
+
+from ingest.config import BusinessConfig
+from pipelines.defs import dbt_runner
+from pipelines.defs.dbt import dbt_build_args
+
+
+def test_a_build_shares_its_target_vars_and_profile_with_its_parse():
+    args = [*dbt_build_args(BusinessConfig(), target="prod", full_refresh=True), "--profile", "x"]
+
+    options = dbt_runner.parse_options(args)
+
+    assert options[:2] == ["--target", "prod"]
+    assert options[2] == "--vars" and options[3] == args[args.index("--vars") + 1]
+    assert options[4:] == ["--profile", "x"]
+    assert "--full-refresh" not in options and "unit_test" not in options
+
+
+@pytest.mark.slow
+def test_the_parsed_manifest_is_reused_until_a_file_the_target_or_the_env_changes(
+    tmp_path, monkeypatch
+):
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    env = {"BANDEJA_WAREHOUSE_DB": str(tmp_path / "warehouse.duckdb")}
+    parses = []
+    parse = dbt_runner.parse_project
+    monkeypatch.setattr(
+        dbt_runner,
+        "parse_project",
+        lambda *args, **kwargs: parses.append(args[1]) or parse(*args, **kwargs),
+    )
+    dev = ["--target", "dev"]
+
+    first = dbt_runner.parsed_manifest(project, dev, env)
+    again = dbt_runner.parsed_manifest(project, dev, env)
+
+    assert len(parses) == 1
+    # each build gets its own copy: what one build compiles into the nodes, the next never sees
+    assert again is not first and again.nodes.keys() == first.nodes.keys()
+    model = next(key for key in first.nodes if key.endswith(".stg_inbox__run_as_of"))
+    first.nodes[model].compiled_code = "select 1"
+    assert dbt_runner.parsed_manifest(project, dev, env).nodes[model].compiled_code is None
+    assert len(parses) == 1
+
+    source = project / "models" / "staging" / "inbox" / "stg_inbox__run_as_of.sql"
+    stat = source.stat()
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    dbt_runner.parsed_manifest(project, dev, env)
+    assert len(parses) == 2
+
+    dbt_runner.parsed_manifest(project, ["--target", "prod"], env)
+    assert parses[-1] == ["--target", "prod"]
+    dbt_runner.parsed_manifest(project, ["--target", "prod"], env)
+    assert len(parses) == 3
+
+    dbt_runner.parsed_manifest(
+        project, ["--target", "prod"], {"BANDEJA_WAREHOUSE_DB": str(tmp_path / "other.duckdb")}
+    )
+    assert len(parses) == 4
