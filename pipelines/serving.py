@@ -44,7 +44,7 @@ SERVING_TABLES = (
 )
 # Pipeline bookkeeping of the reports dbt keeps in the warehouse (the hash of a period's input,
 # so the next run recomputes only the periods that changed): never published.
-BOOKKEEPING_COLUMNS = frozenset({"source_hash", "source_quantile_hash"})
+BOOKKEEPING_COLUMNS = frozenset({"source_quantile_hash"})
 # A snapshot reused as the next build keeps the blocks of rewritten rows free for later writes;
 # past this share of free blocks, publish writes a compact copy instead.
 MAX_FREE_BLOCK_SHARE = 0.4

@@ -22,3 +22,17 @@
     timestamptz '-infinity'
 {%- endif -%}
 {%- endmacro %}
+
+{% macro backlog_snapshot_instants() -%}
+{#- Every instant the historical backlog can be measured at, from the business calendar (which
+    runs 400 days past the last event): each hour of every open interval (from the opening) and
+    each day's close. -#}
+select hourly.snapshot_at, 'hourly' as snapshot_kind
+from {{ ref('stg_calendar__business_intervals') }} as intervals,
+    unnest(generate_series(
+        intervals.open_at, intervals.close_at - interval 1 microsecond, interval 1 hour
+    )) as hourly(snapshot_at)
+union all
+select close_at as snapshot_at, 'close' as snapshot_kind
+from {{ ref('stg_calendar__business_intervals') }}
+{%- endmacro %}

@@ -17,38 +17,60 @@
 {%- endif -%}
 {%- endmacro %}
 
-{% macro touched_conversations(with_contacts=false, watermark=none) -%}
+{% macro touched_conversations(with_contacts=false) -%}
 {#- The conversation keys whose rows may change since this model was last built: every
-    conversation with an event of a higher seq than the model's stored `source_seq` (late and
-    out-of-order events included). With `with_contacts`, also every conversation of a contact
-    with a new lead or conversion: a conversion credits the contact's latest earlier lead,
-    whichever conversation holds it. Use only inside `is_incremental()`. -#}
+    conversation with an event after the model's watermark (late and out-of-order events
+    included), from int_conversations_touched. With `with_contacts`, also every conversation of
+    a contact with a new lead or conversion: a conversion credits the contact's latest earlier
+    lead, whichever conversation holds it. Use only inside `is_incremental()`. -#}
 (
-    with new_events as (
-        select conversation_id, contact_id, event_type
-        from {{ ref('stg_inbox__event_keys') }}
-        where seq > {{ watermark if watermark is not none else stored_max('source_seq') }}
-    )
-
-    select hash(conversation_id) as conversation_key
-    from new_events
-    where conversation_id is not null
+    select conversation_key from {{ ref('int_conversations_touched') }}
     {% if with_contacts %}
     union
     select cycles.conversation_key
     from {{ ref('int_cycles_opened') }} as cycles
     where cycles.contact_id in (
-        select contact_id from new_events
-        where event_type in ('lead', 'conversion') and contact_id is not null
+        select contact_id from {{ ref('stg_inbox__event_keys') }}
+        where seq > {{ stored_max('source_seq') }}
+            and (event_type = 'lead' or event_type = 'conversion') and contact_id is not null
         union
         select lead_cycles.contact_id
         from {{ ref('int_cycles_opened') }} as lead_cycles
-        inner join new_events
-            on lead_cycles.conversation_id = new_events.conversation_id
-        where new_events.event_type = 'lead'
+        inner join {{ ref('stg_inbox__event_keys') }} as new_leads
+            on lead_cycles.conversation_id = new_leads.conversation_id
+        where new_leads.seq > {{ stored_max('source_seq') }} and new_leads.event_type = 'lead'
     )
     {% endif %}
 )
+{%- endmacro %}
+
+{% macro scope_watermark(models, serving_models=[]) -%}
+{#- The oldest watermark among `models` (their largest stored source_seq) and `serving_models`
+    (model_watermark), as a literal: -1 when one of them is not built yet. -#}
+{%- if not execute -%}
+    {{ return(-1) }}
+{%- endif -%}
+{%- set watermarks = [] -%}
+{%- for name in models -%}
+    {%- set relation = adapter.get_relation(target.database, target.schema, name) -%}
+    {%- if relation is none -%}
+        {{ return(-1) }}
+    {%- endif -%}
+    {%- do watermarks.append(run_query(
+        'select coalesce(max(source_seq), -1) from ' ~ relation
+    ).columns[0].values()[0]) -%}
+{%- endfor -%}
+{%- for name in serving_models -%}
+    {%- set relation = adapter.get_relation('serving', 'main', name) -%}
+    {%- if relation is none -%}
+        {{ return(-1) }}
+    {%- endif -%}
+    {%- do watermarks.append(run_query(
+        "select coalesce(max(source_seq), -1) from serving._pipeline.watermarks "
+        ~ "where model_name = '" ~ name ~ "'"
+    ).columns[0].values()[0]) -%}
+{%- endfor -%}
+{{ return(watermarks | min) }}
 {%- endmacro %}
 
 {% macro in_scope(keyword='and') -%}

@@ -2,14 +2,13 @@
 {#- KPIs of docs/serving.md by period ('day' or 'week') at grains all / team / agent. Each metric
     family keeps its own date bucket and agent credit (METRICS.md section 3); rows are pooled per
     period, never averaged from smaller periods.
-    Incremental by period: every row stores its period's `source_hash`, a sum of hashes over the
-    period's family rows (the rollup's whole input, plus var low_confidence_n), and
-    `source_quantile_hash` over the rows with an FRT or ART value. A run recomputes only the
-    periods whose hash changed (their FRT/ART means and quantiles only when that second hash
-    changed too: a reopen or a survey answer changes counts only), and deletes the periods that
-    lost every row (a NULL-grain tombstone, see get_incremental_replace_periods_sql), so it equals
-    a full refresh however the rows got there: new events, a later as_of, late events moving a
-    cycle between days. -#}
+    Counts are added up every run from per-(date, team, agent) cells, a few small aggregates
+    over the facts. The FRT/ART means and quantiles need every value, so they are the costly part: each
+    period stores `source_quantile_hash`, a sum of hashes over its rows with an FRT or ART value,
+    and a run recomputes them only for the periods whose hash changed (a reopen or a survey
+    answer changes counts only), taking the stored figures for the others. Every run replaces
+    the whole table, so it equals a full refresh however the rows got there: new events, a later
+    as_of, late events moving a cycle between days. -#}
 {%- set period_column = 'week_start_date' if period == 'week' else 'kpi_date' -%}
 {#- Built in the warehouse, not in the serving file like the other reports: its period hashes
     are bookkeeping columns, and publish copies the table into the snapshot without them. -#}
@@ -17,7 +16,7 @@
     config(
         materialized='incremental',
         unique_key=period_column,
-        incremental_strategy='replace_periods',
+        incremental_strategy='replace_all',
         on_schema_change='fail',
         database=target.database
     )
@@ -25,12 +24,6 @@
 {%- set bucket -%}
 {%- if period == 'week' -%}cast(date_trunc('week', bucket_date) as date){%- else -%}bucket_date{%- endif -%}
 {%- endset -%}
-{%- set family_columns = [
-    'bucket_date', 'team_id', 'agent_id', 'cycles_opened', 'cycles_started', 'frt_s', 'frt_bs',
-    'unanswered', 'resolved', 'art_s', 'art_bs', 'reopened', 'sla_met', 'sla_breached',
-    'sla_pending', 'sla_excluded', 'escalated', 'reassigned', 'surveys_sent', 'csat_n', 'csat_ok',
-    'nps_n', 'nps_pro', 'nps_det', 'leads', 'converted', 'revenue', 'surveys_answered'
-] -%}
 {%- set quantile_inputs = ['frt_s', 'frt_bs', 'art_s', 'art_bs'] -%}
 {%- set quantile_columns = [
     'frt_n', 'frt_mean_seconds', 'frt_median_seconds', 'frt_p90_seconds',
@@ -50,137 +43,134 @@ leads as not materialized (
     select * from {{ ref('fct_leads') }}
 ),
 
-family_rows as not materialized (
+{#- Each family's counts per (bucket date, team, credited agent), with only its own measures:
+    one small aggregate per family, where pooling every family's rows first would add up all 22
+    measures over 5 M rows. -#}
+{%- set count_columns = [
+    'cycles_opened', 'cycles_started', 'unanswered', 'resolved', 'reopened', 'sla_met',
+    'sla_breached', 'sla_pending', 'sla_excluded', 'surveys_sent', 'surveys_answered', 'csat_n',
+    'csat_ok', 'nps_n', 'nps_pro', 'nps_det', 'leads', 'converted', 'revenue', 'escalated',
+    'reassigned'
+] -%}
+{%- set families = [
+    {'source': 'cycles', 'date': 'opened_date', 'agent': 'first_responder_agent_id',
+     'where': 'true', 'counts': {'cycles_opened': 'count(*)'}},
+    {'source': 'cycles', 'date': 'clock_start_date', 'agent': 'first_responder_agent_id',
+     'where': 'not is_answered and not is_bot_only', 'counts': {'unanswered': 'count(*)'}},
+    {'source': 'cycles', 'date': 'clock_start_date', 'agent': 'sla_owner_agent_id',
+     'where': 'true', 'counts': {
+        'cycles_started': 'count(*)',
+        'sla_met': "count(*) filter (where sla_status = 'met')",
+        'sla_breached': "count(*) filter (where sla_status = 'breached')",
+        'sla_pending': "count(*) filter (where sla_status = 'pending')",
+        'sla_excluded': "count(*) filter (where sla_status = 'excluded')",
+        'escalated': 'count(*) filter (where was_escalated)',
+        'reassigned': 'count(*) filter (where was_reassigned)'}},
+    {'source': 'cycles', 'date': 'resolved_date', 'agent': 'resolving_agent_id',
+     'where': 'resolved_at is not null', 'counts': {
+        'resolved': 'count(*)', 'reopened': 'count(*) filter (where is_reopened)'}},
+    {'source': 'surveys', 'date': 'sent_date', 'agent': 'agent_id',
+     'where': 'sent_at is not null', 'counts': {
+        'surveys_sent': 'count(*)',
+        'surveys_answered': 'count(*) filter (where answered_at is not null)'}},
+    {'source': 'surveys', 'date': 'answered_date', 'agent': 'agent_id',
+     'where': 'answered_at is not null', 'counts': {
+        'csat_n': "count(*) filter (where survey_kind = 'csat')",
+        'csat_ok': "count(*) filter (where survey_kind = 'csat' and is_satisfied)",
+        'nps_n': "count(*) filter (where survey_kind = 'nps')",
+        'nps_pro': "count(*) filter (where nps_category = 'promoter')",
+        'nps_det': "count(*) filter (where nps_category = 'detractor')"}},
+    {'source': 'leads', 'date': 'lead_date', 'agent': 'owner_agent_id',
+     'where': 'true', 'counts': {
+        'leads': 'count(*)', 'converted': 'count(*) filter (where is_converted)',
+        'revenue': 'sum(revenue_amount)'}},
+] -%}
+family_counts as (
+    {%- for family in families %}
+    {% if not loop.first %}union all by name{% endif %}
+    -- {{ family['source'] }} by {{ family['date'] }}, credited to {{ family['agent'] }}
     select
-        opened_date as bucket_date, team_id, first_responder_agent_id as agent_id,
-        1 as cycles_opened, 0 as cycles_started,
-        null::double as frt_s, null::double as frt_bs, 0 as unanswered,
-        0 as resolved, null::double as art_s, null::double as art_bs, 0 as reopened,
-        0 as sla_met, 0 as sla_breached, 0 as sla_pending, 0 as sla_excluded,
-        0 as escalated, 0 as reassigned,
-        0 as surveys_sent, 0 as csat_n, 0 as csat_ok, 0 as nps_n, 0 as nps_pro, 0 as nps_det,
-        0 as leads, 0 as converted, null::double as revenue,
-        0 as surveys_answered
-    from cycles
-    union all
-    -- FRT: clock-start date, credited to the agent who wrote the first reply
-    select
-        clock_start_date, team_id, first_responder_agent_id,
-        0, 0,
-        frt_seconds, frt_business_seconds,
-        case when not is_answered and not is_bot_only then 1 else 0 end,
-        0, null, null, 0,
-        0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, null, 0
-    from cycles
-    union all
-    -- SLA and escalation: clock-start date, credited to the owner at the deadline
-    select
-        clock_start_date, team_id, sla_owner_agent_id,
-        0, 1,
-        null, null, 0,
-        0, null, null, 0,
-        (sla_status = 'met')::int, (sla_status = 'breached')::int,
-        (sla_status = 'pending')::int, (sla_status = 'excluded')::int,
-        was_escalated::int, was_reassigned::int,
-        0, 0, 0, 0, 0, 0, 0, 0, null, 0
-    from cycles
-    union all
-    -- ART: resolution date, credited to the resolving agent
-    select
-        resolved_date, team_id, resolving_agent_id,
-        0, 0,
-        null, null, 0,
-        1,
-        case when is_in_art then resolution_seconds end,
-        case when is_in_art then resolution_business_seconds end,
-        is_reopened::int,
-        0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, null, 0
-    from cycles
-    where resolved_at is not null
-    union all
-    -- surveys sent: sent date; answers: answer date; both credited to the resolving agent
-    select
-        sent_date, team_id, agent_id,
-        0, 0, null, null, 0, 0, null, null, 0, 0, 0, 0, 0, 0, 0,
-        1, 0, 0, 0, 0, 0, 0, 0, null, (answered_at is not null)::int
-    from surveys
-    where sent_at is not null
-    union all
-    select
-        answered_date, team_id, agent_id,
-        0, 0, null, null, 0, 0, null, null, 0, 0, 0, 0, 0, 0, 0,
-        0,
-        (survey_kind = 'csat')::int,
-        (survey_kind = 'csat' and is_satisfied)::int,
-        (survey_kind = 'nps')::int,
-        (nps_category = 'promoter')::int,
-        (nps_category = 'detractor')::int,
-        0, 0, null, 0
-    from surveys
-    where answered_at is not null
-    union all
-    -- conversion: lead date, credited to the owner at lead time
-    select
-        lead_date, team_id, owner_agent_id,
-        0, 0, null, null, 0, 0, null, null, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0,
-        1, is_converted::int, revenue_amount, 0
-    from leads
+        {{ family['date'] }} as bucket_date,
+        team_id,
+        {{ family['agent'] }} as agent_id,
+        {%- for column, aggregate in family['counts'].items() %}
+        {{ aggregate }} as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ family['source'] }}
+    where {{ family['where'] }} and {{ family['date'] }} is not null
+    group by all
+    {%- endfor %}
 ),
 
-bucketed as not materialized (
-    select {{ bucket }} as period_start, *
-    from family_rows
+cells as (
+    -- every family's counts per (period, bucket date, team, credited agent)
+    select
+        {{ bucket }} as period_start,
+        bucket_date,
+        team_id,
+        agent_id,
+        {%- for column in count_columns %}
+        {% if column == 'revenue' %}sum(revenue){% else %}coalesce(sum({{ column }}), 0){% endif %} as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from family_counts
+    group by all
+),
+
+quantile_rows as not materialized (
+    -- the rows the FRT and ART means and quantiles read: FRT by clock-start date credited to
+    -- the first responder, ART (is_in_art cycles) by resolution date to the resolving agent
+    select
+        {{ bucket }} as period_start, bucket_date, team_id, agent_id,
+        {{ quantile_inputs | join(', ') }}
+    from (
+        select
+            clock_start_date as bucket_date, team_id, first_responder_agent_id as agent_id,
+            frt_seconds as frt_s, frt_business_seconds as frt_bs,
+            null::double as art_s, null::double as art_bs
+        from cycles
+        where frt_seconds is not null or frt_business_seconds is not null
+        union all
+        select
+            resolved_date, team_id, resolving_agent_id,
+            null, null, resolution_seconds, resolution_business_seconds
+        from cycles
+        where is_in_art
+            and (resolution_seconds is not null or resolution_business_seconds is not null)
+    )
     where bucket_date is not null
 ),
 
 signatures as (
-    -- source_hash: the whole input of a period; quantile_hash: the rows the FRT and ART means and
-    -- quantiles read, the costly part (a reopen or a survey changes counts only)
     select
         period_start,
-        sum(hash({{ family_columns | join(', ') }}, {{ var('low_confidence_n') }}))
-            as source_hash,
-        coalesce(
-            sum(hash(bucket_date, team_id, agent_id, {{ quantile_inputs | join(', ') }}))
-                filter (where {{ quantile_inputs | join(' is not null or ') }} is not null),
-            0
-        ) as source_quantile_hash
-    from bucketed
+        sum(hash(bucket_date, team_id, agent_id, {{ quantile_inputs | join(', ') }}))
+            as source_quantile_hash
+    from quantile_rows
     group by period_start
 ),
 
 {% if is_incremental() %}
 stored as (
-    select distinct
-        {{ period_column }} as period_start, source_hash, source_quantile_hash
+    select distinct {{ period_column }} as period_start, source_quantile_hash
     from {{ this }}
 ),
 
 changed as (
-    select signatures.period_start, stored.source_quantile_hash is distinct from
-        signatures.source_quantile_hash as is_quantile_changed
+    -- the periods whose FRT/ART rows changed (or are new): their figures are recomputed
+    select signatures.period_start
     from signatures
     left join stored on signatures.period_start = stored.period_start
-    where stored.source_hash is distinct from signatures.source_hash
-),
-
-vanished as (
-    select period_start from stored
-    where period_start not in (select period_start from signatures)
+    where stored.source_quantile_hash is distinct from signatures.source_quantile_hash
 ),
 
 kept_quantiles as (
-    -- periods whose counts changed but whose FRT/ART rows did not: their stored figures stand
+    -- periods whose FRT/ART rows did not change: their stored figures stand
     select
         {{ period_column }} as period_start, grain, team_id, agent_id,
         {{ quantile_columns | join(', ') }}
     from {{ this }}
-    where {{ period_column }} in (
-        select period_start from changed where not is_quantile_changed
-    )
+    where {{ period_column }} in (select period_start from signatures)
+        and {{ period_column }} not in (select period_start from changed)
 ),
 {% endif %}
 
@@ -212,9 +202,9 @@ rolled_quantiles as (
         avg(art_bs) as art_business_mean_seconds,
         quantile_cont(art_bs, 0.5) as art_business_median_seconds,
         quantile_cont(art_bs, 0.9) as art_business_p90_seconds
-    from bucketed
+    from quantile_rows
     {% if is_incremental() -%}
-    where period_start in (select period_start from changed where is_quantile_changed)
+    where period_start in (select period_start from changed)
     {% endif -%}
     group by grouping sets ((period_start), (period_start, team_id), (period_start, agent_id))
     {% if is_incremental() -%}
@@ -247,10 +237,7 @@ rolled_sums as (
         sum(revenue) as revenue_amount,
         cast(sum(escalated) as bigint) as escalated_count,
         cast(sum(reassigned) as bigint) as reassigned_count
-    from bucketed
-    {% if is_incremental() -%}
-    where period_start in (select period_start from changed)
-    {% endif -%}
+    from cells
     group by grouping sets ((period_start), (period_start, team_id), (period_start, agent_id))
 ),
 
@@ -329,29 +316,21 @@ final as (
         escalated_count / nullif(cycles_started_count, 0) as escalated_rate,
         reassigned_count / nullif(cycles_started_count, 0) as reassigned_rate,
         frt_n < {{ var('low_confidence_n') }} as is_low_confidence,
-        source_hash,
-        source_quantile_hash
+        coalesce(signatures.source_quantile_hash, 0) as source_quantile_hash
     from rolled
-    inner join signatures using (period_start)
+    left join signatures using (period_start)
 )
 
 select * from final
-{% if is_incremental() -%}
-union all by name
--- tombstones: the periods that lost every row
-select period_start as {{ period_column }} from vanished
-{%- endif %}
 {%- endmacro %}
 
 
-{% macro get_incremental_replace_periods_sql(arg_dict) -%}
-{#- delete+insert by the unique key (a period), where a batch row with a NULL `grain` is a
-    tombstone: it deletes its period and is not inserted (kpi_rollup). -#}
+{% macro get_incremental_replace_all_sql(arg_dict) -%}
+{#- The whole table from the new batch (kpi_rollup reads the stored rows it keeps itself). -#}
 {%- set target = arg_dict['target_relation'] -%}
 {%- set source = arg_dict['temp_relation'] -%}
-{%- set key = arg_dict['unique_key'] -%}
 {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-delete from {{ target }} where {{ key }} in (select {{ key }} from {{ source }});
+delete from {{ target }};
 insert into {{ target }} ({{ columns }})
-select {{ columns }} from {{ source }} where grain is not null
+select {{ columns }} from {{ source }}
 {%- endmacro %}

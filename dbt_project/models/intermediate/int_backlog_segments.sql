@@ -1,11 +1,13 @@
--- depends_on: {{ ref('stg_inbox__event_keys') }}
+-- depends_on: {{ ref('int_conversations_touched') }}
 {#- The backlog state of each cycle as segments of constant (team, agent, status, age bucket):
     cut at every status change, assignment, wait start/end and age-bucket threshold while the
     cycle is open. fct_backlog_snapshots counts segments per snapshot with a sweep line, so its
     cost follows the number of events, not cycles x snapshots.
+    Segments no snapshot of the calendar sees (most last minutes) are dropped: against every
+    calendar instant, not only those up to as_of, so a segment never depends on as_of and a cycle
+    that stays open is not rewritten when as_of moves on.
     Incremental by conversation: a run rewrites the conversations with events newer than the
-    stored source_seq, and those with a cycle open at some instant between the previous as_of and
-    this one (new snapshots may see it); an as_of earlier than the previous one rewrites all.
+    stored source_seq.
     Change markers, for fct_backlog_snapshots (incremental by time): a run that changed some
     conversation's counts appends one marker row (is_change_marker, no conversation, zero length)
     at the first instant where any rewritten conversation's count per backlog cell differs from
@@ -20,28 +22,10 @@
         on_schema_change='fail'
     )
 }}
-with as_of as (
-    select as_of_at from {{ ref('stg_inbox__run_as_of') }}
-),
-
+with
 {% if is_incremental() %}
-previous_as_of as (
-    select max(as_of_at) as as_of_at from {{ this }} where not is_change_marker
-),
-
 scope as (
     select conversation_key from {{ touched_conversations() }}
-    union
-    select all_cycles.conversation_key
-    from {{ ref('int_cycles_opened') }} as all_cycles
-    cross join previous_as_of
-    cross join as_of
-    where previous_as_of.as_of_at is null
-        or as_of.as_of_at < previous_as_of.as_of_at
-        or (
-            all_cycles.opened_at <= as_of.as_of_at
-            and coalesce(all_cycles.resolved_at, timestamptz 'infinity') > previous_as_of.as_of_at
-        )
 ),
 {% endif %}
 
@@ -83,7 +67,7 @@ assignments as not materialized (
 ),
 
 snapshots as (
-    select snapshot_at from {{ ref('int_backlog_snapshot_times') }}
+    select snapshot_at from ({{ backlog_snapshot_instants() }})
 ),
 
 change_points as (
@@ -240,7 +224,6 @@ rewritten as (
         segments.status,
         segments.age_bucket,
         segments.is_unattended,
-        as_of.as_of_at,
         {{ feed_seq() }} as source_seq,
         false as is_change_marker,
         cast(null as timestamptz) as marked_at
@@ -251,7 +234,6 @@ rewritten as (
     left join attributes
         on segments.conversation_key = attributes.conversation_key
         and segments.cycle_number = attributes.cycle_number
-    cross join as_of
 ),
 
 {% if is_incremental() %}
@@ -314,16 +296,12 @@ markers as (
         null::varchar as status,
         null::varchar as age_bucket,
         null::boolean as is_unattended,
-        as_of.as_of_at,
         {{ feed_seq() }} as source_seq,
         true as is_change_marker,
         timestamptz '{{ run_started_at.isoformat() }}' as marked_at
     {% if is_incremental() -%}
     from first_change
-    cross join as_of
     where first_change.changed_at is not null
-    {%- else -%}
-    from as_of
     {%- endif %}
 ),
 

@@ -1,10 +1,6 @@
 {#- The instants the historical backlog is measured at: each hour of every open interval (from
     the opening) and each day's close, from the first cycle to as_of, numbered in order. -#}
-with intervals as (
-    select * from {{ ref('stg_calendar__business_intervals') }}
-),
-
-cycles as (
+with cycles as (
     select opened_at from {{ ref('int_cycles_opened') }}
 ),
 
@@ -19,14 +15,7 @@ bounds as (
 ),
 
 snapshot_times as (
-    select hourly.snapshot_at, 'hourly' as snapshot_kind
-    from intervals,
-        unnest(generate_series(
-            intervals.open_at, intervals.close_at - interval 1 microsecond, interval 1 hour
-        )) as hourly(snapshot_at)
-    union all
-    select close_at as snapshot_at, 'close' as snapshot_kind
-    from intervals
+    {{ backlog_snapshot_instants() }}
 ),
 
 numbered as (

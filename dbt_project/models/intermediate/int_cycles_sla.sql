@@ -1,5 +1,5 @@
 {#- First-response SLA per cycle (METRICS.md section 3, SLA compliance). -#}
--- depends_on: {{ ref('stg_inbox__event_keys') }}
+-- depends_on: {{ ref('int_conversations_touched') }}
 {%- if var('sla_clock') not in ['calendar', 'business'] -%}
     {{ exceptions.raise_compiler_error(
         "var sla_clock must be 'calendar' or 'business', got '" ~ var('sla_clock') ~ "'"

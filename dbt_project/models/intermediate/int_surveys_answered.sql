@@ -1,4 +1,4 @@
--- depends_on: {{ ref('stg_inbox__event_keys') }}
+-- depends_on: {{ ref('int_conversations_touched') }}
 {{
     config(
         materialized='incremental',

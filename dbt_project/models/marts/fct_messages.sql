@@ -1,4 +1,4 @@
--- depends_on: {{ ref('stg_inbox__event_keys') }}
+-- depends_on: {{ ref('int_conversations_touched') }}
 {{
     config(
         materialized='incremental',
@@ -14,7 +14,7 @@
 with
 {% if is_incremental() %}
 scope as (
-    select conversation_key from {{ touched_conversations(watermark=model_watermark()) }}
+    select conversation_key from {{ touched_conversations() }}
 ),
 {% endif %}
 
