@@ -66,16 +66,18 @@ def test_dbt_args_carry_the_business_config_and_the_env_the_as_of():
 
     args = dbt_build_args(config, target="dev")
 
-    assert args[:6] == [
+    assert args[:8] == [
         "build",
         "--target",
         "dev",
         "--exclude-resource-type",
         "unit_test",
+        "--exclude",
+        "tag:daily",
         "--vars",
     ]
     # as_of is not a var: a var that changes every run would re-parse the whole project
-    assert json.loads(args[6]) == {
+    assert json.loads(args[8]) == {
         "business_timezone": "America/Mexico_City",
         "sla_business_target_seconds": 120,
         "sla_offhours_target_seconds": 900,
@@ -87,6 +89,9 @@ def test_dbt_args_carry_the_business_config_and_the_env_the_as_of():
     assert dbt_env(None) == {}
     assert dbt_build_args(config, target="prod", full_refresh=True)[-1] == "--full-refresh"
     assert "--full-refresh" not in args
+    # the full-table (`daily`) tests run on a full refresh and in the daily run
+    assert "tag:daily" not in dbt_build_args(config, target="prod", full_refresh=True)
+    assert "tag:daily" not in dbt_build_args(config, target="prod", daily=True)
     with pytest.raises(ValueError, match="timezone"):
         dbt_env(dt.datetime(2026, 11, 23))
 

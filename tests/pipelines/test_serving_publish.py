@@ -27,7 +27,7 @@ def _warehouse(path: Path, days: int = 2) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute(
             "CREATE OR REPLACE TABLE rpt_kpis_daily AS SELECT range AS kpi_date_index, "
-            "10 * range AS cycles_opened_count, hash(range) AS source_hash FROM range($1)",
+            "10 * range AS cycles_opened_count, hash(range) AS source_quantile_hash FROM range($1)",
             [days],
         )
         con.execute("COMMENT ON TABLE rpt_kpis_daily IS 'Daily KPIs; it''s pooled.'")
