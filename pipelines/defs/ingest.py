@@ -8,7 +8,12 @@ import duckdb
 import httpx
 
 from ingest.feed import create_raw_view, pull_feed
-from ingest.intervals import event_date_range, interval_range, write_business_intervals
+from ingest.intervals import (
+    event_date_range,
+    interval_range,
+    landed_event_dates,
+    write_business_intervals,
+)
 from ingest.landing import landing_dir
 from pipelines.defs.resources import WAREHOUSE_POOL, BandejaSettings, warehouse_lock
 
@@ -66,7 +71,9 @@ def raw_business_intervals(context: dg.AssetExecutionContext, bandeja: BandejaSe
     settings = bandeja.settings()
     config = bandeja.business_config()
     with warehouse_lock(settings.warehouse_db), duckdb.connect(str(settings.warehouse_db)) as con:
-        first_event, last_event = event_date_range(con)
+        # The landed files' statistics, read through the view only when they cannot tell.
+        landed = landed_event_dates(landing_dir(settings.data_dir))
+        first_event, last_event = landed or event_date_range(con)
         first, last = interval_range(first_event, last_event, dt.datetime.now(dt.UTC).date())
         count = write_business_intervals(con, config, first, last)
     context.log.info(f"calendar: {count} open intervals for {first}..{last}")
@@ -98,6 +105,23 @@ def compare_feed_counts(
     return True, dg.AssetCheckSeverity.ERROR, "the warehouse matches the feed"
 
 
+def warehouse_seqs(con: duckdb.DuckDBPyConnection, feed_max_seq: int) -> tuple[int, int]:
+    """(last seq, event count) of `raw.inbox_events`.
+
+    The count comes from the files' metadata, but a plain max(seq) reads the seq of every event
+    (0.2-0.4 s on 25 M). Asked for seqs from the feed's last one on, the scan skips every row
+    group below it on their statistics; only a warehouse without that seq (behind the feed, or
+    empty) needs the full scan.
+    """
+    (count,) = con.execute("SELECT count(*) FROM raw.inbox_events").fetchall()[0]
+    (last,) = con.execute(
+        "SELECT max(seq) FROM raw.inbox_events WHERE seq >= $1", [feed_max_seq]
+    ).fetchall()[0]
+    if last is None:
+        (last,) = con.execute("SELECT coalesce(max(seq), 0) FROM raw.inbox_events").fetchall()[0]
+    return int(last), int(count)
+
+
 @dg.asset_check(
     asset=RAW_INBOX_EVENTS,
     name="feed_matches_warehouse",
@@ -124,11 +148,9 @@ def feed_matches_warehouse(bandeja: BandejaSettings) -> dg.AssetCheckResult:
         warehouse_lock(settings.warehouse_db),
         duckdb.connect(str(settings.warehouse_db), read_only=True) as con,
     ):
-        wh_max, wh_count = con.execute(
-            "SELECT coalesce(max(seq), 0), count(*) FROM raw.inbox_events"
-        ).fetchall()[0]
+        wh_max, wh_count = warehouse_seqs(con, int(stats["max_seq"]))
     passed, severity, description = compare_feed_counts(
-        int(stats["max_seq"]), int(stats["count"]), int(wh_max), int(wh_count)
+        int(stats["max_seq"]), int(stats["count"]), wh_max, wh_count
     )
     return dg.AssetCheckResult(
         passed=passed,
@@ -137,7 +159,7 @@ def feed_matches_warehouse(bandeja: BandejaSettings) -> dg.AssetCheckResult:
         metadata={
             "feed_max_seq": int(stats["max_seq"]),
             "feed_count": int(stats["count"]),
-            "warehouse_max_seq": int(wh_max),
-            "warehouse_count": int(wh_count),
+            "warehouse_max_seq": wh_max,
+            "warehouse_count": wh_count,
         },
     )

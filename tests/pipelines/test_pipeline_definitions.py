@@ -8,6 +8,7 @@ import fcntl
 import json
 
 import dagster as dg
+import duckdb
 import pytest
 import yaml
 from pipeline_api import REPO
@@ -18,7 +19,12 @@ from pipelines.commands import dagster_home, register
 from pipelines.definitions import defs
 from pipelines.defs import reports
 from pipelines.defs.dbt import AS_OF_ENV, bandeja_dbt_models, dbt_build_args, dbt_env
-from pipelines.defs.ingest import RAW_BUSINESS_INTERVALS, RAW_INBOX_EVENTS, compare_feed_counts
+from pipelines.defs.ingest import (
+    RAW_BUSINESS_INTERVALS,
+    RAW_INBOX_EVENTS,
+    compare_feed_counts,
+    warehouse_seqs,
+)
 from pipelines.defs.reports import previous_iso_week
 from pipelines.defs.resources import (
     DBT_TARGETS,
@@ -138,6 +144,19 @@ def test_feed_reconciliation_severity():
     assert not behind[0] and behind[1] == dg.AssetCheckSeverity.WARN
     assert compare_feed_counts(10, 10, 10, 9)[1] == dg.AssetCheckSeverity.ERROR
     assert compare_feed_counts(10, 10, 11, 11)[1] == dg.AssetCheckSeverity.ERROR
+
+
+def test_warehouse_seqs_are_the_last_seq_and_count_whatever_the_feed_says():
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA raw")
+    con.execute("CREATE TABLE raw.inbox_events AS SELECT range + 1 AS seq FROM range(1000)")
+    # In step with the feed, behind it (the filtered scan finds nothing), ahead of it.
+    assert warehouse_seqs(con, 1000) == (1000, 1000)
+    assert warehouse_seqs(con, 1200) == (1000, 1000)
+    assert warehouse_seqs(con, 900) == (1000, 1000)
+    con.execute("DELETE FROM raw.inbox_events")
+    assert warehouse_seqs(con, 0) == (0, 0)
+    assert warehouse_seqs(con, 5) == (0, 0)
 
 
 def test_cli_registers_run_and_ui_and_the_ui_instance_limits_warehouse_writers(tmp_path):
