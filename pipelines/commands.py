@@ -46,6 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="rebuild every incremental dbt model from the raw feed (after an upgrade that "
         "changes the models, or a business-calendar change)",
     )
+    run.add_argument(
+        "--daily",
+        action="store_true",
+        help="also run the data tests that read whole fact tables (dbt tag `daily`), as the "
+        "daily scheduled run does",
+    )
     run.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's logs")
     run.set_defaults(handler=_run)
 
@@ -68,7 +74,11 @@ def _instant(text: str) -> dt.datetime:
 def _run(args: argparse.Namespace) -> int:
     try:
         summary = run_pipeline(
-            get_settings(), as_of=args.as_of, verbose=args.verbose, full_refresh=args.full_refresh
+            get_settings(),
+            as_of=args.as_of,
+            verbose=args.verbose,
+            full_refresh=args.full_refresh,
+            daily=args.daily,
         )
     except PipelineError as exc:
         for line in exc.summary.lines():

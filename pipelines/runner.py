@@ -58,6 +58,7 @@ def run_pipeline(
     raise_on_failure: bool = True,
     verbose: bool = False,
     full_refresh: bool = False,
+    daily: bool = False,
 ) -> PipelineSummary:
     """Pull the feed, write the calendar, dbt build, publish; once, in this process.
 
@@ -65,7 +66,8 @@ def run_pipeline(
     the same events give identical numbers). Raises `PipelineError` on failure unless
     `raise_on_failure` is False. `verbose` shows Dagster's and dbt's logs as the run goes.
     `full_refresh` rebuilds every incremental dbt model from the raw feed (after an upgrade or a
-    calendar change).
+    calendar change). `daily` also builds the dbt nodes tagged `daily` (the data tests that read
+    whole fact tables), as the daily scheduled run does; a full refresh always builds them.
     """
     # Imported here: loading the definitions parses the dbt project.
     from pipelines.definitions import PIPELINE_ASSETS, PIPELINE_CHECKS
@@ -77,7 +79,7 @@ def run_pipeline(
     # Dagster's step-by-step debug log would bury the summary; failures are summarised below.
     log_level = "DEBUG" if verbose else "ERROR"
     run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    dbt_config: dict = {"full_refresh": full_refresh}
+    dbt_config: dict = {"full_refresh": full_refresh, "daily": daily}
     if as_of is not None:
         if as_of.tzinfo is None:
             raise ValueError("as_of must carry a timezone")

@@ -115,6 +115,11 @@ def late_events(start_seq: int) -> list[dict[str, Any]]:
         ),
     ):
         row["contact_id"] = "52155c05"
+    # An agent and a team with no agent or team event yet: dim_agents and dim_teams add their ids
+    # from the new rows alone (no agent event in this batch, so no rebuild).
+    log.customer("c23", local("2026-12-28 11:00"))
+    log.assign("c23", local("2026-12-28 11:00:05"), "zoe", team="vip")
+    log.reply("c23", local("2026-12-28 11:04"), "zoe")
     return log.rows
 
 
@@ -223,12 +228,30 @@ def test_incremental_equals_full_refresh(tmp_path: Path) -> None:
     redelivered = {**events[-1], "seq": more[-1]["seq"] + 1}
     append_events(incremental, [*more, redelivered])
     dbt_build(incremental, tmp_path / "a")
+    assert query(
+        incremental,
+        "select agent_name, team_id, is_active from dim_agents where agent_id = 'zoe' "
+        "union all select team_name, null, null from dim_teams where team_id = 'vip'",
+    ) == [("zoe", "unassigned", False), ("vip", None, None)]
+    # Then zoe's and vip's own events: the lookup dims rebuild from every event.
+    named = EventLog(next_seq=redelivered["seq"] + 1)
+    named.add("team", local("2026-12-28 12:00"), {"team_id": "vip", "name": "VIP"})
+    named.add(
+        "agent",
+        local("2026-12-28 12:00"),
+        {"agent_id": "zoe", "name": "Zoe", "role": "agent", "team_ids": ["vip"], "capacity": 4},
+    )
+    append_events(incremental, named.rows)
+    dbt_build(incremental, tmp_path / "a")
 
     full = tmp_path / "full.duckdb"
-    write_fixture_warehouse(full, [*events, *more, redelivered])
+    write_fixture_warehouse(full, [*events, *more, redelivered, *named.rows])
     dbt_build(full, tmp_path / "b", "--full-refresh")
 
     assert snapshot(incremental) == snapshot(full)
+    assert query(
+        incremental, "select agent_name, team_id from dim_agents where agent_id = 'zoe'"
+    ) == [("Zoe", "vip")]
     assert cycle(incremental, "c01:1", "sla_status, first_responder_agent_id") == (
         "breached",
         "diego",

@@ -115,6 +115,10 @@ def test_schedules_run_the_pipeline_every_interval_and_the_report_on_monday_morn
     assert interval_cron(120) == "0 */2 * * *"
     with pytest.raises(ValueError, match="whole hours"):
         interval_cron(90)
+    daily = defs.resolve_schedule_def("bandeja_pipeline_daily_schedule")
+    assert (daily.cron_schedule, daily.execution_timezone) == ("30 6 * * *", "America/Mexico_City")
+    tick = daily.evaluate_tick(dg.build_schedule_context()).run_requests[0]
+    assert tick.run_config == {"ops": {"bandeja_dbt": {"config": {"daily": True}}}}
     report = defs.resolve_schedule_def("bandeja_weekly_report_schedule")
     assert report.cron_schedule == "0 8 * * 1"
     assert report.execution_timezone == "America/Mexico_City"

@@ -1,13 +1,14 @@
+{#- Cycles and breaches come from fct_cycles; active agents from int_replies_slotted, read directly
+    (an intermediate, one layer further down than usual): fct_messages has no team, and joining
+    its millions of human replies to fct_cycles on every build made this the slowest report.
+    Local hours come from local_hours(), one timezone conversion per UTC hour instead of per
+    cycle. -#}
 with cycles as not materialized (
     select * from {{ ref('fct_cycles') }}
 ),
 
 replies as (
-    select messages.agent_id, messages.sent_at, cycles.team_id
-    from {{ ref('fct_messages') }} as messages
-    inner join cycles
-        on messages.cycle_id = cycles.cycle_id
-    where messages.is_human_reply
+    select * from {{ ref('int_replies_slotted') }}
 ),
 
 weeks as (
@@ -24,36 +25,60 @@ weeks as (
     from cycles
 ),
 
+hours as (
+    {{ local_hours('cycles', ['opened_at', 'clock_start_at']) }}
+),
+
+cycle_hours as (
+    select
+        {{ local_hour_at('cycles.opened_at', 'hours') }} as local_hour_at,
+        cycles.team_id
+    from cycles
+    left join hours on {{ utc_hour_key('cycles.opened_at') }} = hours.hour_key
+),
+
+breach_hours as (
+    select
+        {{ local_hour_at('cycles.clock_start_at', 'hours') }} as local_hour_at,
+        cycles.team_id
+    from cycles
+    left join hours on {{ utc_hour_key('cycles.clock_start_at') }} = hours.hour_key
+    where cycles.sla_status = 'breached'
+),
+
 cycle_slots as (
     select
-        isodow(timezone('{{ var("business_timezone") }}', opened_at)) as weekday,
-        hour(timezone('{{ var("business_timezone") }}', opened_at)) as hour,
+        isodow(local_hour_at) as weekday,
+        hour(local_hour_at) as hour,
         team_id,
         count(*) as cycles_opened_count
-    from cycles
+    from cycle_hours
     group by grouping sets ((1, 2, 3), (1, 2))
 ),
 
 breach_slots as (
     select
-        isodow(timezone('{{ var("business_timezone") }}', clock_start_at)) as weekday,
-        hour(timezone('{{ var("business_timezone") }}', clock_start_at)) as hour,
+        isodow(local_hour_at) as weekday,
+        hour(local_hour_at) as hour,
         team_id,
         count(*) as sla_breached_count
-    from cycles
-    where sla_status = 'breached'
+    from breach_hours
     group by grouping sets ((1, 2, 3), (1, 2))
+),
+
+agent_weeks as (
+    -- each agent replying in a team, local week and hour, once
+    select distinct team_id, week_start_date, weekday, hour, agent_id
+    from replies
 ),
 
 reply_slots as (
     select
-        isodow(timezone('{{ var("business_timezone") }}', sent_at)) as weekday,
-        hour(timezone('{{ var("business_timezone") }}', sent_at)) as hour,
+        weekday,
+        hour,
         team_id,
-        count(distinct (
-            date_trunc('week', timezone('{{ var("business_timezone") }}', sent_at)), agent_id
-        )) as agent_weeks
-    from replies
+        count(distinct (week_start_date, agent_id)) as agent_weeks
+    from agent_weeks
     group by grouping sets ((1, 2, 3), (1, 2))
 ),
 
