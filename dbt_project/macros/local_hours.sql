@@ -14,10 +14,13 @@ cast(floor(epoch_us({{ at }}) / 3600000000) as bigint)
     hour is split, by an offset change inside it or an offset that is not whole hours, so its rows
     are converted one by one. -#}
 with hour_keys as (
-    {%- for at in columns %}
-    select {{ utc_hour_key(at) }} as hour_key from {{ relation }}
-    {% if not loop.last %}union{% endif %}
-    {%- endfor %}
+    -- distinct: each hour once, so a join on hour_key keeps one row per instant
+    select distinct hour_key from (
+        {%- for at in columns %}
+        select {{ utc_hour_key(at) }} as hour_key from {{ relation }}
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    )
 ),
 
 ends as (

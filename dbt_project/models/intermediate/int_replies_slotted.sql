@@ -38,20 +38,32 @@ teams as (
     {{ in_scope('where') }}
 ),
 
-cycled as (
+numbered as materialized (
+    -- each reply's cycle number first, so the join to the cycles below is on plain columns (a
+    -- join condition computed from a third table lets the planner pair every reply with every
+    -- cycle of its conversation first)
     select
         replies.conversation_key,
         replies.sent_at,
         replies.agent_id,
-        teams.team_id
+        {{ cycle_number(
+            'conversations.opening_keys', timeline_key('replies.sent_at', 'replies.seq')
+        ) }} as cycle_number
     from replies
     inner join conversations
         on replies.conversation_key = conversations.conversation_key
+),
+
+cycled as materialized (
+    select
+        numbered.conversation_key,
+        numbered.sent_at,
+        numbered.agent_id,
+        teams.team_id
+    from numbered
     inner join teams
-        on replies.conversation_key = teams.conversation_key
-        and {{ cycle_number(
-            'conversations.opening_keys', timeline_key('replies.sent_at', 'replies.seq')
-        ) }} = teams.cycle_number
+        on numbered.conversation_key = teams.conversation_key
+        and numbered.cycle_number = teams.cycle_number
 ),
 
 hours as (
