@@ -1,4 +1,5 @@
-{#- Helpers of the incremental marts that are their own lookup (dim_agents, dim_teams). -#}
+{#- Helpers of the incremental marts that are their own lookup (dim_agents, dim_teams) or lose
+    rows upstream (fct_leads). -#}
 
 {% macro has_new_events(event_types, watermark) -%}
 {#- Whether the feed holds events of `event_types` with a seq above `watermark` (a literal feed
@@ -15,4 +16,14 @@
 {%- else -%}
     {{- return(true) -}}
 {%- endif -%}
+{%- endmacro %}
+
+{% macro delete_rows_missing_from(upstream, key) -%}
+{#- Post-hook of an incremental mart keyed on `key`: delete the rows whose key `upstream` no
+    longer has. delete+insert only replaces the keys a run writes, so a row that disappears
+    upstream (a lead that a late event made the second of its cycle) would stay. -#}
+{%- if is_incremental() %}
+delete from {{ this }}
+where {{ key }} not in (select {{ key }} from {{ upstream }})
+{%- endif %}
 {%- endmacro %}

@@ -7,7 +7,8 @@
 {%- set watermark = scope_watermark(
     [
         'int_cycles_opened', 'int_cycles_responded', 'int_cycles_resolved', 'int_cycles_sla',
-        'int_cycles_attributed', 'int_surveys_answered', 'int_backlog_segments'
+        'int_cycles_attributed', 'int_surveys_answered', 'int_backlog_segments',
+        'int_leads_converted'
     ],
     serving_models=['fct_messages']
 ) %}

@@ -1,23 +1,97 @@
-{#- Leads (at most one per contact and cycle) and their conversions within the window. -#}
-with lead_events as (
+-- depends_on: {{ ref('int_conversations_touched') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='conversation_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+{#- Leads (at most one per contact and cycle) and their conversions within the window.
+    Incremental by conversation: a run rewrites every lead of the contacts whose leads may change,
+    whichever conversation holds them, since a conversion credits the contact's latest earlier
+    lead: the contacts with a new lead or conversion, and those of the conversations that changed
+    on their own (an event after the stored source_seq moves a cycle, adds a lead or an
+    assignment; a later as_of closes a window). Leads without a conversation share one
+    conversation_key (the hash of NULL), so their contacts are always in scope. -#}
+with as_of as (
+    select as_of_at from {{ ref('stg_inbox__run_as_of') }}
+),
+
+{% if is_incremental() %}
+{%- set watermark = stored_max('source_seq') %}
+stored as not materialized (
+    select * from {{ this }}
+),
+
+new_events as (
+    select event_type, conversation_key, contact_id
+    from {{ ref('stg_inbox__events') }}
+    where seq > {{ watermark }} and {{ event_type_in(['lead', 'conversion']) }}
+),
+
+changed as (
+    select conversation_key from {{ touched_conversations() }}
+    union
+    -- a new lead without a conversation, which touched_conversations leaves out
+    select conversation_key from new_events where event_type = 'lead'
+    union
+    -- a window the current as_of closed (or, earlier, reopened)
+    select conversation_key from stored
+    where is_provisional is distinct from (
+        lead_at + to_days({{ var('conversion_window_days') }}) > (select as_of_at from as_of)
+    )
+),
+
+scope_contacts as (
+    select contact_id from new_events
+    union
+    select contact_id from stored
+    where conversation_key in (select conversation_key from changed) or conversation_id is null
+    union
+    -- a lead without a contact of its own takes its cycle's
+    select contact_id from {{ ref('int_cycles_opened') }}
+    where conversation_key in (select conversation_key from changed)
+),
+
+scope as (
+    select conversation_key from changed
+    union
+    select conversation_key from stored
+    where contact_id in (select contact_id from scope_contacts)
+),
+{% endif %}
+
+lead_events as (
     select
         lead_id,
         seq,
         occurred_at,
         conversation_key,
         conversation_id,
-        contact_id
+        contact_id,
+        {{ timeline_key('occurred_at', 'seq') }} as timeline_key
     from {{ ref('stg_inbox__events') }}
-    where event_type = 'lead'
+    where event_type = 'lead' {{ in_scope('and') }}
+),
+
+lead_cycles as (
+    -- only the conversations with a lead: the ASOF join below sorts every cycle it reads
+    select cycle_id, conversation_key, opening_key, contact_id
+    from {{ ref('int_cycles_opened') }}
+    where conversation_key in (select conversation_key from lead_events)
 ),
 
 leads as (
-    {{ with_cycle_id('lead_events') }}
-),
-
-cycles as (
-    select cycle_id, contact_id from {{ ref('int_cycles_opened') }}
-    where conversation_key in (select conversation_key from lead_events)
+    -- a lead belongs to the latest cycle of its conversation opened at or before it
+    select
+        lead_events.*,
+        lead_cycles.cycle_id,
+        lead_cycles.contact_id as cycle_contact_id
+    from lead_events
+    asof left join lead_cycles
+        on lead_events.conversation_key = lead_cycles.conversation_key
+        and lead_events.timeline_key >= lead_cycles.opening_key
 ),
 
 conversions as (
@@ -45,27 +119,20 @@ assignments as (
         and conversation_key in (select conversation_key from lead_events)
 ),
 
-as_of as (
-    select as_of_at from {{ ref('stg_inbox__run_as_of') }}
-),
-
 first_leads as (
     -- a second lead on the same contact and cycle is the same opportunity
     select
-        leads.lead_id,
-        leads.cycle_id,
-        leads.conversation_key,
-        leads.conversation_id,
-        coalesce(leads.contact_id, cycles.contact_id) as contact_id,
-        leads.occurred_at as lead_at,
-        leads.timeline_key
+        lead_id,
+        cycle_id,
+        conversation_key,
+        conversation_id,
+        coalesce(contact_id, cycle_contact_id) as contact_id,
+        occurred_at as lead_at,
+        timeline_key
     from leads
-    left join cycles
-        on leads.cycle_id = cycles.cycle_id
     qualify row_number() over (
-        partition by
-            coalesce(leads.contact_id, cycles.contact_id), coalesce(leads.cycle_id, leads.lead_id)
-        order by leads.occurred_at, leads.seq
+        partition by coalesce(contact_id, cycle_contact_id), coalesce(cycle_id, lead_id)
+        order by occurred_at, seq
     ) = 1
 ),
 
@@ -120,7 +187,8 @@ final as (
         {{ calendar_seconds('first_leads.lead_at', 'lead_conversions.converted_at') }} / 86400.0
             as days_to_convert,
         first_leads.lead_at + to_days({{ var('conversion_window_days') }}) > as_of.as_of_at
-            as is_provisional
+            as is_provisional,
+        {{ feed_seq() }} as source_seq
     from first_leads
     left join lead_conversions
         on first_leads.lead_id = lead_conversions.lead_id

@@ -1,5 +1,33 @@
-with leads as (
+{{
+    config(
+        materialized='incremental',
+        unique_key='lead_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=[
+            "{{ delete_rows_missing_from(ref('int_leads_converted'), 'lead_id') }}",
+            "{{ record_watermark() }}",
+        ]
+    )
+}}
+{#- Incremental by conversation: a run rewrites the leads of the conversations int_leads_converted
+    (the leads) or int_cycles_attributed (the cycle's team) rewrote after this table's
+    watermark, and deletes the leads int_leads_converted no longer has. -#}
+with
+{% if is_incremental() %}
+{%- set watermark = model_watermark() %}
+scope as (
+    select conversation_key from {{ ref('int_leads_converted') }}
+    where source_seq > {{ watermark }}
+    union
+    select conversation_key from {{ ref('int_cycles_attributed') }}
+    where source_seq > {{ watermark }}
+),
+{% endif %}
+
+leads as (
     select * from {{ ref('int_leads_converted') }}
+    {{ in_scope('where') }}
 ),
 
 cycles as (
