@@ -46,6 +46,25 @@ def _wait_http(url: str, seconds: float, what: str, process: subprocess.Popen) -
     raise RuntimeError(f"{what} did not answer at {url} within {seconds:.0f} s")
 
 
+def _start(args: list[str], env: dict[str, str], **kwargs) -> subprocess.Popen:
+    """A long-running child in a process group of its own, so stopping the demo stops what it
+    started in turn (`bandeja dashboard` runs Streamlit as its own child)."""
+    return subprocess.Popen(args, env=env, start_new_session=True, **kwargs)
+
+
+def _stop(children: list[subprocess.Popen]) -> None:
+    """SIGINT to each child's process group, 20 s to exit, then SIGKILL to whatever is left."""
+    for child in reversed(children):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGINT)
+    for child in reversed(children):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+
 def _step(title: str) -> None:
     print(f"\n==> {title}", flush=True)
 
@@ -81,7 +100,7 @@ def run_demo(*, days: int, agents: int, seed: int, exit_after_setup: bool = Fals
     children: list[subprocess.Popen] = []
     try:
         _step(f"Starting the inbox API on {api_url}")
-        api = subprocess.Popen(_bandeja("serve"), env=env)
+        api = _start(_bandeja("serve"), env)
         children.append(api)
         _wait_http(f"{api_url}/health", 60, "the API", api)
 
@@ -110,9 +129,7 @@ def run_demo(*, days: int, agents: int, seed: int, exit_after_setup: bool = Fals
         _run(_bandeja("report", "--week", week), env)
 
         _step(f"Starting the dashboard on http://{settings.host}:{settings.dashboard_port}")
-        dashboard = subprocess.Popen(
-            _bandeja("dashboard", "--port", str(settings.dashboard_port)), env=env
-        )
+        dashboard = _start(_bandeja("dashboard", "--port", str(settings.dashboard_port)), env)
         children.append(dashboard)
         _wait_http(
             f"http://{settings.host}:{settings.dashboard_port}/_stcore/health",
@@ -129,16 +146,16 @@ def run_demo(*, days: int, agents: int, seed: int, exit_after_setup: bool = Fals
         if dagster_started:
             _step(f"Starting Dagster's UI on http://{settings.host}:{DAGSTER_PORT}")
             children.append(
-                subprocess.Popen(
+                _start(
                     _bandeja("pipeline", "ui", "--port", str(DAGSTER_PORT)),
-                    env=env,
+                    env,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
             )
         _step("Starting a live trickle of customers and agents (10x real time)")
         children.append(
-            subprocess.Popen(
+            _start(
                 _bandeja(
                     "simulate",
                     "live",
@@ -151,7 +168,7 @@ def run_demo(*, days: int, agents: int, seed: int, exit_after_setup: bool = Fals
                     "--seed",
                     str(seed),
                 ),
-                env=env,
+                env,
             )
         )
         token = settings.admin_token.get_secret_value()
@@ -178,11 +195,4 @@ The pipeline refreshes the dashboards every {minutes} minutes. Ctrl-C stops ever
     except KeyboardInterrupt:
         return 0
     finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
-        for child in reversed(children):
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        _stop(children)
