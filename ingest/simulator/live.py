@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import math
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 TICK_SECONDS = 1.0
 
 
+# The owner a refusal names: "(assigned to <agent id or nobody>, team <team id>)".
+_REFUSAL_OWNER = re.compile(r"\(assigned to ([^,]+), team ([^)]+)\)")
+
+
 @dataclass
 class LiveStats:
     webhooks: int = 0
@@ -42,8 +47,9 @@ class LiveStats:
     tags: int = 0
     leads: int = 0
     # Acts refused because the conversation moved to another agent (the SLA engine's 20-minute
-    # reassignment) between the agent's last look at the queue and the act: a real race, as for
-    # a person working from a list, not a failure.
+    # reassignment) or to another team's queue (a handoff, topic routing) between the agent's
+    # last look at the queue and the act: a real race, as for a person working from a list, not
+    # a failure.
     lost_to_reassignment: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -52,7 +58,7 @@ class LiveStats:
             f"live: {self.webhooks} customer messages sent as webhooks; agents sent "
             f"{self.replies} replies, took {self.pickups} from queues, resolved "
             f"{self.resolutions}, wrote {self.notes} notes, {self.tags} tags, {self.leads} leads; "
-            f"{self.lost_to_reassignment} acts came after a reassignment to another agent"
+            f"{self.lost_to_reassignment} acts came after a reassignment to another agent or team"
         )
         if self.errors:
             text += f"\n{len(self.errors)} request(s) failed; first: {self.errors[0]}"
@@ -257,15 +263,17 @@ class LivePlayer:
 
     @staticmethod
     def _reassigned_away(response: httpx.Response, agent: _LiveAgent) -> bool:
-        """The API refused the agent because the conversation is now another agent's."""
-        text = response.text
-        return (
-            response.status_code == 403
-            and "may not act on conversation" in text
-            and "(assigned to " in text
-            and f"(assigned to {agent.id}," not in text
-            and "(assigned to nobody," not in text
-        )
+        """The API refused the agent because the conversation is now another agent's, or moved
+        to the queue of a team the agent is not in (a handoff or topic routing in between)."""
+        if response.status_code != 403 or "may not act on conversation" not in response.text:
+            return False
+        match = _REFUSAL_OWNER.search(response.text)
+        if match is None:
+            return False
+        assignee, team = match.group(1), match.group(2)
+        if assignee == "nobody":
+            return team not in agent.teams
+        return assignee != agent.id
 
     def _delay(self, agent: _LiveAgent, topic: str | None, first: bool) -> float:
         """Wall seconds until the agent answers (simulated seconds divided by the speed)."""
@@ -324,7 +332,7 @@ class LivePlayer:
             json={"agent_id": agent.id},
             headers=headers,
         )
-        if self._ok(response, "pick up"):
+        if self._ok(response, "pick up", agent):
             self.stats.pickups += 1
 
     def _answer(

@@ -196,15 +196,19 @@ def test_webhook_bodies_are_meta_shaped(two_days: list[dict]) -> None:
 
 
 def test_live_agents_tell_a_lost_reassignment_race_from_a_failure() -> None:
-    """A 403 because the conversation now belongs to another agent is the race of working from
-    a list; any other refusal is an error."""
+    """A 403 because the conversation now belongs to another agent, or to another team's queue,
+    is the race of working from a list; any other refusal is an error."""
     fer = _LiveAgent("fer", "Fer", ["billing"], [], 1.0)
 
-    def refusal(assignee: str) -> httpx.Response:
-        detail = f"agent 'fer' may not act on conversation 'c1' (assigned to {assignee}, team x)"
+    def refusal(assignee: str, team: str = "x") -> httpx.Response:
+        detail = (
+            f"agent 'fer' may not act on conversation 'c1' (assigned to {assignee}, team {team})"
+        )
         return httpx.Response(403, json={"detail": detail, "code": "forbidden", "field": None})
 
     assert LivePlayer._reassigned_away(refusal("elena"), fer)
     assert not LivePlayer._reassigned_away(refusal("fer"), fer)
-    assert not LivePlayer._reassigned_away(refusal("nobody"), fer)
+    # moved to another team's queue before the pick-up: the same race
+    assert LivePlayer._reassigned_away(refusal("nobody", "sales"), fer)
+    assert not LivePlayer._reassigned_away(refusal("nobody", "billing"), fer)
     assert not LivePlayer._reassigned_away(httpx.Response(409, text="(assigned to elena,"), fer)
