@@ -3,7 +3,7 @@
 {% macro new_inbox_events(event_types) -%}
 {#- The feed rows of `event_types` this append-only staging model has not stored yet: every row
     in a full build, else the rows with a higher seq than any stored (a literal watermark, so the
-    scan skips the row groups below it). Duplicates are found with `later_copies()`. -#}
+    scan skips the row groups below it). Duplicates are dropped with `first_new_copies()`. -#}
 select * from {{ source('inbox', 'inbox_events') }}
 where {{ event_type_in(event_types) }}
 {% if is_incremental() %}
@@ -17,13 +17,26 @@ where {{ event_type_in(event_types) }}
 ({% for event_type in event_types %}event_type = '{{ event_type }}'{{ ' or ' if not loop.last }}{% endfor %})
 {%- endmacro %}
 
-{% macro later_copies(relation, key) -%}
-{#- The keys of `relation` (a CTE of an incremental run's new rows; `key` an expression over its
-    columns) delivered more than once, with the seq of their first copy. -#}
-select {{ key }} as copy_key, min(seq) as first_seq
+{% macro first_new_copies(relation, key) -%}
+{#- The rows of `relation` (a CTE of an incremental run's new rows, with `seq`) seen for the first
+    time: not a later copy of a `key` in this batch, nor a `key` stored already (the stored keys
+    are probed with the new ones only). A full build deletes its later copies in a post-hook
+    instead (delete_later_copies). -#}
+select {{ relation }}.*
 from {{ relation }}
-group by copy_key
-having count(*) > 1
+left join (
+    -- the keys delivered more than once in this batch, with the seq of their first copy
+    select {{ key }} as copy_key, min(seq) as first_seq
+    from {{ relation }}
+    group by copy_key
+    having count(*) > 1
+) as later_copies
+    on {{ relation }}.{{ key }} = later_copies.copy_key
+where (later_copies.first_seq is null or {{ relation }}.seq = later_copies.first_seq)
+    and {{ relation }}.{{ key }} not in (
+        select {{ key }} from {{ this }}
+        where {{ key }} in (select {{ key }} from {{ relation }})
+    )
 {%- endmacro %}
 
 {% macro delete_later_copies(key) -%}

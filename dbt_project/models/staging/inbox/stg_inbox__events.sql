@@ -78,22 +78,8 @@ renamed as (
 {% if is_incremental() %}
 ,
 
-later_copies as (
-    {{ later_copies('renamed', 'event_id') }}
-),
-
 deduplicated as (
-    -- new events seen for the first time: not a later copy in this batch, nor stored already
-    -- (the stored ids are probed with the new ones only)
-    select renamed.*
-    from renamed
-    left join later_copies
-        on renamed.event_id = later_copies.copy_key
-    where (later_copies.first_seq is null or renamed.seq = later_copies.first_seq)
-        and renamed.event_id not in (
-            select event_id from {{ this }}
-            where event_id in (select event_id from renamed)
-        )
+    {{ first_new_copies('renamed', 'event_id') }}
 )
 
 select * from deduplicated

@@ -59,22 +59,8 @@ extracted as (
 {% if is_incremental() %}
 ,
 
-later_copies as (
-    {{ later_copies('extracted', 'message_id') }}
-),
-
 deduplicated as (
-    -- new messages seen for the first time: not a later copy in this batch, nor stored already
-    -- (the stored ids are probed with the new ones only)
-    select extracted.*
-    from extracted
-    left join later_copies
-        on extracted.message_id = later_copies.copy_key
-    where (later_copies.first_seq is null or extracted.seq = later_copies.first_seq)
-        and extracted.message_id not in (
-            select message_id from {{ this }}
-            where message_id in (select message_id from extracted)
-        )
+    {{ first_new_copies('extracted', 'message_id') }}
 )
 
 select * from deduplicated
