@@ -47,6 +47,21 @@ def _snapshot(serving) -> dict[str, list[tuple]]:
         }
 
 
+def _constraints(serving, table: str) -> set[tuple[str, str]]:
+    """(type, column or expression) of `table`'s NOT NULL and CHECK constraints."""
+    with duckdb.connect(str(serving), read_only=True) as con:
+        rows = con.execute(
+            "SELECT constraint_type, constraint_column_names, expression FROM duckdb_constraints() "
+            "WHERE schema_name = 'main' AND table_name = $1 "
+            "AND constraint_type IN ('NOT NULL', 'CHECK')",
+            [table],
+        ).fetchall()
+    return {
+        (kind, columns[0] if kind == "NOT NULL" else expression)
+        for kind, columns, expression in rows
+    }
+
+
 def test_pipeline_publishes_documented_serving_tables_and_reruns_identically(feed_api, tmp_path):
     events = sample_events()
     feed_api.import_events(events)
@@ -96,6 +111,10 @@ def test_pipeline_publishes_documented_serving_tables_and_reruns_identically(fee
     report = run_weekly_report(settings, f"{opened.year}-W{opened.week:02d}")
     assert report is not None and (report / "report.pdf").exists()
 
+    # the contract's not_null and accepted-values checks are enforced by the tables themselves
+    constraints = _constraints(serving, "fct_cycles")
+    assert {("NOT NULL", "cycle_id"), ("NOT NULL", "sla_status")} <= constraints
+    assert any(kind == "CHECK" and "sla_status" in text for kind, text in constraints)
     published = _snapshot(serving)
     # A dashboard holding the published snapshot open while the next publish swaps the file.
     reader = duckdb.connect(str(serving), read_only=True)
@@ -109,11 +128,14 @@ def test_pipeline_publishes_documented_serving_tables_and_reruns_identically(fee
     reader.close()
     assert serving.stat().st_ino != old_inode
     assert _snapshot(serving) == published
+    # an incremental build starts from a copy of the snapshot, constraints included
+    assert _constraints(serving, "fct_cycles") == constraints
 
     # `bandeja pipeline run --full-refresh` rebuilds the incremental models: same numbers
     third = run_pipeline(settings, as_of=as_of, full_refresh=True)
     assert third.success and third.tests_failed == 0
     assert _snapshot(serving) == published
+    assert _constraints(serving, "fct_cycles") == constraints
 
 
 def test_two_runs_in_one_process_parse_once_and_each_sees_its_own_as_of(
