@@ -65,6 +65,13 @@ def _stop(children: list[subprocess.Popen]) -> None:
         child.wait()
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (`kill`, a service manager, a closed terminal's SIGHUP) stops the demo as Ctrl-C
+    does: the children run in process groups of their own, so no signal to the demo's group
+    reaches them, and only the demo's cleanup stops them."""
+    raise KeyboardInterrupt
+
+
 def _step(title: str) -> None:
     print(f"\n==> {title}", flush=True)
 
@@ -98,6 +105,7 @@ def run_demo(*, days: int, agents: int, seed: int, exit_after_setup: bool = Fals
         if not _port_free(settings.host, port):
             raise RuntimeError(f"port {port} for {what} is taken: stop what runs there first")
     children: list[subprocess.Popen] = []
+    handlers = {sig: signal.signal(sig, _terminated) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         _step(f"Starting the inbox API on {api_url}")
         api = _start(_bandeja("serve"), env)
@@ -184,7 +192,7 @@ Bandeja is running:
   Dagster          http://{settings.host}:{DAGSTER_PORT}
   Weekly report    {settings.reports_dir}/{week}/report.pdf
   Analysts         duckdb {settings.serving_db}
-The pipeline refreshes the dashboards every {minutes} minutes. Ctrl-C stops everything.
+The pipeline refreshes the dashboards every {minutes} minutes. Ctrl-C (or SIGTERM) stops everything.
 """,
             flush=True,
         )
@@ -195,4 +203,9 @@ The pipeline refreshes the dashboards every {minutes} minutes. Ctrl-C stops ever
     except KeyboardInterrupt:
         return 0
     finally:
+        # a second signal must not cut the cleanup short
+        for sig in handlers:
+            signal.signal(sig, signal.SIG_IGN)
         _stop(children)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)

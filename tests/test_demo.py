@@ -1,12 +1,15 @@
 """`make demo`'s job end to end: API, simulated history, pipeline, report, dashboard."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,3 +53,42 @@ def test_demo_sets_up_the_whole_stack(tmp_path: Path) -> None:
     reports = list((tmp_path / "data" / "reports").glob("*/report.pdf"))
     assert len(reports) == 1
     assert reports[0].read_bytes().startswith(b"%PDF")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_demo_and_everything_it_started(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "BANDEJA_DATA_DIR": str(tmp_path / "data"),
+        "BANDEJA_PORT": str(port),
+        "BANDEJA_DASHBOARD_PORT": str(_free_port()),
+    }
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "inbox_api.cli", "demo", "--days", "30"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        # the API is up (a child in its own process group) and the history is loading
+        deadline = time.monotonic() + 120
+        while not _answers(f"http://127.0.0.1:{port}/health"):
+            assert demo.poll() is None and time.monotonic() < deadline, demo.stdout.read()
+            time.sleep(0.5)
+        demo.send_signal(signal.SIGTERM)
+        output, _ = demo.communicate(timeout=90)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert demo.returncode == 0, output[-3000:]
+    assert not _answers(f"http://127.0.0.1:{port}/health"), "the API outlived the demo"
