@@ -124,6 +124,22 @@ class BandejaDbtTranslator(DagsterDbtTranslator):
             return dg.AssetKey(f"{dbt_resource_props['schema']}_{relation}")
         return super().get_asset_key(dbt_resource_props)
 
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        """A test tagged `daily` is a non-blocking check: most runs skip it, and Dagster warns
+        about every blocking check a run leaves without a result. Publish still waits on it when
+        it runs: a failed error-severity test fails the dbt step itself."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        test = manifest["nodes"].get(unique_id, {})
+        if spec is not None and DAILY_TAG in test.get("tags", []):
+            return spec._replace(blocking=False)
+        return spec
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn") or []
         # fqn = [project, folder, ..., name]; models at the root fall back to dbt's default.
