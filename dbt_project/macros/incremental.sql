@@ -73,6 +73,18 @@
 {{ return(watermarks | min) }}
 {%- endmacro %}
 
+{% macro cycles_rewritten_since(watermark) -%}
+{#- The conversation keys an upstream cycle model (the int_cycles_* that fct_cycles joins) rewrote
+    after `watermark`: what a mart built from their cycle rows must rewrite. -#}
+{%- for model in [
+    'int_cycles_opened', 'int_cycles_responded', 'int_cycles_resolved', 'int_cycles_sla',
+    'int_cycles_attributed'
+] %}
+{% if not loop.first %}union{% endif %}
+select conversation_key from {{ ref(model) }} where source_seq > {{ watermark }}
+{%- endfor %}
+{%- endmacro %}
+
 {% macro in_scope(keyword='and') -%}
 {#- In an incremental run, restrict a CTE to the conversations of the model's `scope` CTE. -#}
 {%- if is_incremental() -%}

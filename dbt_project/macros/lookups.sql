@@ -18,12 +18,15 @@
 {%- endif -%}
 {%- endmacro %}
 
-{% macro delete_rows_missing_from(upstream, key) -%}
-{#- Post-hook of an incremental mart keyed on `key`: delete the rows whose key `upstream` no
-    longer has. delete+insert only replaces the keys a run writes, so a row that disappears
-    upstream (a lead that a late event made the second of its cycle) would stay. -#}
+{% macro delete_rows_missing_from(upstream, key, where=none) -%}
+{#- Post-hook of an incremental mart keyed on `key`: delete the rows whose key `upstream` (its
+    rows matching `where`, when given) no longer has. delete+insert only replaces the keys a run
+    writes, so a row that disappears upstream (a lead that a late event made the second of its
+    cycle, a breach a late reply turned into met) would stay. -#}
 {%- if is_incremental() %}
 delete from {{ this }}
-where {{ key }} not in (select {{ key }} from {{ upstream }})
+where {{ key }} not in (
+    select {{ key }} from {{ upstream }}{% if where %} where {{ where }}{% endif %}
+)
 {%- endif %}
 {%- endmacro %}

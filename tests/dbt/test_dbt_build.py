@@ -274,9 +274,9 @@ def test_incremental_equals_full_refresh(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "a", ignore_errors=True)
 
 
-def test_a_later_as_of_alone_turns_pending_into_breached_everywhere(tmp_path: Path) -> None:
+def test_a_new_as_of_alone_moves_cycles_between_pending_and_breached(tmp_path: Path) -> None:
     """No new events, only a later as_of: the incremental marts and reports follow the cycles
-    whose deadline passed, as a full refresh would."""
+    whose deadline passed, as a full refresh would; then an earlier one turns them back."""
     events = build_events()
     sunday = EventLog(next_seq=max(row["seq"] for row in events) + 1)
     sunday.customer("c22", local("2026-12-27 20:00"))
@@ -289,11 +289,22 @@ def test_a_later_as_of_alone_turns_pending_into_breached_everywhere(tmp_path: Pa
     assert cycle(incremental, "c22:1", "sla_status") == ("pending",)
     dbt_build(incremental, tmp_path / "a", "--vars", late)
     assert cycle(incremental, "c22:1", "sla_status") == ("breached",)
+    breach = "select count(*) from rpt_sla_breaches where cycle_id = 'c22:1'"
+    assert query(incremental, breach)[0][0] == 1
 
     full = tmp_path / "full.duckdb"
     write_fixture_warehouse(full, events)
     dbt_build(full, tmp_path / "b", "--vars", late)
     assert snapshot(incremental) == snapshot(full)
+
+    # and back: an earlier as_of makes the breach pending again, and its breach row goes
+    dbt_build(incremental, tmp_path / "a", "--vars", early)
+    assert cycle(incremental, "c22:1", "sla_status") == ("pending",)
+    assert query(incremental, breach)[0][0] == 0
+    early_full = tmp_path / "early_full.duckdb"
+    write_fixture_warehouse(early_full, events)
+    dbt_build(early_full, tmp_path / "c", "--vars", early)
+    assert snapshot(incremental) == snapshot(early_full)
 
 
 def test_a_late_event_that_empties_a_day_removes_it_from_the_reports(tmp_path: Path) -> None:

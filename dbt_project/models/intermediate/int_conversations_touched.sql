@@ -10,7 +10,7 @@
         'int_cycles_attributed', 'int_surveys_answered', 'int_backlog_segments',
         'int_leads_converted'
     ],
-    serving_models=['fct_messages']
+    serving_models=['fct_messages', 'fct_escalations']
 ) %}
 with new_events as (
     select conversation_id

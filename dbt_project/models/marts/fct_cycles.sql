@@ -18,13 +18,7 @@ with as_of as (
 {% if is_incremental() %}
 {%- set watermark = model_watermark() %}
 scope as (
-    {%- for model in [
-        'int_cycles_opened', 'int_cycles_responded', 'int_cycles_resolved', 'int_cycles_sla',
-        'int_cycles_attributed'
-    ] %}
-    {% if not loop.first %}union{% endif %}
-    select conversation_key from {{ ref(model) }} where source_seq > {{ watermark }}
-    {%- endfor %}
+    {{ cycles_rewritten_since(watermark) }}
     union
     select hash(conversation_id) from {{ this }}
     where not is_answered
