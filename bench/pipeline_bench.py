@@ -7,7 +7,8 @@ included):
   warehouse, with a per-step breakdown;
 - floor: one hand-written DuckDB query (`bench/floor.sql`) computing FRT and SLA status per cycle
   from the same raw events in the warehouse;
-- incremental: the pipeline again after one more day of events was appended to the inbox.
+- incremental: the pipeline again after one more day of events was appended to the inbox;
+- idle: the pipeline once more with nothing new (same as_of): a scheduled run's fixed cost.
 
 With `--ingest preload` the base events are written as landing files before the full run (its
 pull then finds only the API's own start-up events) and the feed's HTTP rate is measured with
@@ -348,6 +349,12 @@ def run(work: Path, messages: int, keep: bool, ingest: str) -> dict[str, Any]:
         report["incremental"] = timed_child(["pipeline", "--as-of", as_of_next], env, log)
         report["incremental"]["steps"] = step_seconds(log.read_text())
         report["incremental"]["dbt_nodes"] = dbt_node_seconds(log.read_text())
+        # The fixed cost of a scheduled run: the same as_of again, no new event to pull.
+        wait_for_quiet_machine()
+        log = work / "idle.log"
+        report["idle"] = timed_child(["pipeline", "--as-of", as_of_next], env, log)
+        report["idle"]["steps"] = step_seconds(log.read_text())
+        report["idle"]["dbt_nodes"] = dbt_node_seconds(log.read_text())
     finally:
         server.stop()
     report["serving_db"] = str(data_dir / "serving" / "analytics.duckdb")
@@ -357,7 +364,12 @@ def run(work: Path, messages: int, keep: bool, ingest: str) -> dict[str, Any]:
 
 
 def summary_lines(report: dict[str, Any]) -> list[str]:
-    full, floor, inc = report["full"], report["floor"], report["incremental"]
+    full, floor, inc, idle = (
+        report["full"],
+        report["floor"],
+        report["incremental"],
+        report["idle"],
+    )
     dbt_publish = sum(
         seconds
         for step, seconds in full["steps"].items()
@@ -367,7 +379,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     ratio = full["seconds"] / floor["seconds"]
     overhead = {
         label: round(run["seconds"] - sum(run["steps"].values()), 1)
-        for label, run in (("full", full), ("incremental", inc))
+        for label, run in (("full", full), ("incremental", inc), ("idle", idle))
     }
     return [
         f"data set: {report['dataset']}",
@@ -379,9 +391,12 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"steps after ingest sum {dbt_publish:.0f} s)",
         f"incremental:  {inc['seconds']:8.1f} s  peak {inc['peak_rss_mib']:6} MiB  "
         f"(steps {inc['steps']})",
+        f"idle (no new event): {idle['seconds']:8.1f} s  peak {idle['peak_rss_mib']:6} MiB  "
+        f"(steps {idle['steps']})",
         f"Dagster overhead (run wall time - step times): {overhead}",
         *_node_lines("full", full),
         *_node_lines("incremental", inc),
+        *_node_lines("idle", idle),
         f"ingest: {report['ingest_mode']}; preload {report.get('preload_seconds')} s for "
         f"{report.get('preloaded_events')} events; feed probe {report['feed_probe']}",
         f"floor counts:    {floor['sla_status']}",
