@@ -69,29 +69,16 @@ lead_events as (
         occurred_at,
         conversation_key,
         conversation_id,
-        contact_id,
-        {{ timeline_key('occurred_at', 'seq') }} as timeline_key
+        contact_id
     from {{ ref('stg_inbox__events') }}
     where event_type = 'lead' {{ in_scope('and') }}
 ),
 
-lead_cycles as (
-    -- only the conversations with a lead: the ASOF join below sorts every cycle it reads
-    select cycle_id, conversation_key, opening_key, contact_id
-    from {{ ref('int_cycles_opened') }}
-    where conversation_key in (select conversation_key from lead_events)
-),
-
 leads as (
-    -- a lead belongs to the latest cycle of its conversation opened at or before it
-    select
-        lead_events.*,
-        lead_cycles.cycle_id,
-        lead_cycles.contact_id as cycle_contact_id
-    from lead_events
-    asof left join lead_cycles
-        on lead_events.conversation_key = lead_cycles.conversation_key
-        and lead_events.timeline_key >= lead_cycles.opening_key
+    -- the cycles of the conversations with a lead only (related_only)
+    {{ with_cycle_id(
+        'lead_events', cycle_columns={'cycle_contact_id': 'contact_id'}, related_only=true
+    ) }}
 ),
 
 conversions as (
