@@ -83,7 +83,7 @@ leads as not materialized (
     {'source': 'leads', 'date': 'lead_date', 'agent': 'owner_agent_id',
      'where': 'true', 'counts': {
         'leads': 'count(*)', 'converted': 'count(*) filter (where is_converted)',
-        'revenue': 'sum(revenue_amount)'}},
+        'revenue': 'sum(cast(revenue_amount as decimal(38, 6)))'}},
 ] -%}
 family_counts as (
     {%- for family in families %}
@@ -189,17 +189,17 @@ rolled_quantiles as (
     select
         {{ grain_columns }}
         count(frt_s) as frt_n,
-        avg(frt_s) as frt_mean_seconds,
+        {{ exact_mean_seconds('frt_s') }} as frt_mean_seconds,
         quantile_cont(frt_s, 0.5) as frt_median_seconds,
         quantile_cont(frt_s, 0.9) as frt_p90_seconds,
-        avg(frt_bs) as frt_business_mean_seconds,
+        {{ exact_mean_seconds('frt_bs') }} as frt_business_mean_seconds,
         quantile_cont(frt_bs, 0.5) as frt_business_median_seconds,
         quantile_cont(frt_bs, 0.9) as frt_business_p90_seconds,
         count(art_s) as art_n,
-        avg(art_s) as art_mean_seconds,
+        {{ exact_mean_seconds('art_s') }} as art_mean_seconds,
         quantile_cont(art_s, 0.5) as art_median_seconds,
         quantile_cont(art_s, 0.9) as art_p90_seconds,
-        avg(art_bs) as art_business_mean_seconds,
+        {{ exact_mean_seconds('art_bs') }} as art_business_mean_seconds,
         quantile_cont(art_bs, 0.5) as art_business_median_seconds,
         quantile_cont(art_bs, 0.9) as art_business_p90_seconds
     from quantile_rows
@@ -234,7 +234,8 @@ rolled_sums as (
         cast(sum(nps_det) as bigint) as nps_detractors_count,
         cast(sum(leads) as bigint) as leads_count,
         cast(sum(converted) as bigint) as converted_count,
-        sum(revenue) as revenue_amount,
+        -- decimal up to here (exact_sums.sql): the same figure in any order
+        cast(sum(revenue) as double) as revenue_amount,
         cast(sum(escalated) as bigint) as escalated_count,
         cast(sum(reassigned) as bigint) as reassigned_count
     from cells

@@ -141,7 +141,7 @@ lead_conversions as (
         lead_id,
         min(converted_at) as converted_at,
         arg_min(conversion_kind, converted_at) as conversion_kind,
-        sum(amount) as revenue_amount
+        {{ exact_amount_sum('amount') }} as revenue_amount
     from attributed_conversions
     group by lead_id
 ),

@@ -12,7 +12,7 @@ cohorts as (
         coalesce(team_id, 'all') as team_id,
         count(*) as leads_count,
         count(*) filter (where is_converted) as converted_count,
-        sum(revenue_amount) as revenue_amount
+        {{ exact_amount_sum('revenue_amount') }} as revenue_amount
     from leads
     group by grouping sets ((lead_week_start_date, team_id), (lead_week_start_date))
 ),
