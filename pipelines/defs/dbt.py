@@ -9,8 +9,15 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
+from inbox_api.settings import Settings
 from ingest.config import BusinessConfig
-from pipelines.defs.dbt_runner import InProcessDbt, parse_project, project_files
+from pipelines.defs.dbt_runner import (
+    InProcessDbt,
+    parse_in_background,
+    parse_options,
+    parse_project,
+    project_files,
+)
 from pipelines.defs.resources import (
     WAREHOUSE_POOL,
     BandejaSettings,
@@ -18,7 +25,7 @@ from pipelines.defs.resources import (
     dbt_target,
     warehouse_lock,
 )
-from pipelines.serving import prepare_serving_build
+from pipelines.serving import build_path, prepare_serving_build
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT_OP_NAME = "bandeja_dbt"
@@ -50,6 +57,23 @@ def dbt_vars(config: BusinessConfig) -> dict[str, Any]:
         "conversion_window_days": config.conversion_window_days,
         "low_confidence_n": config.low_confidence_n,
     }
+
+
+def dbt_build_env(settings: Settings) -> dict[str, str]:
+    """What the profile reads, set for a build and the parse behind it: the warehouse, and the
+    serving build file (pipelines/serving.py) the marts and reports are written into."""
+    return {
+        "BANDEJA_WAREHOUSE_DB": absolute(settings.warehouse_db),
+        "BANDEJA_SERVING_BUILD_DB": absolute(build_path(Path(settings.serving_db))),
+    }
+
+
+def start_build_parse(bandeja: BandejaSettings) -> None:
+    """Parse the project for this run's dbt step in the background (`parse_in_background`): the
+    first step of a pipeline run calls it before it pulls the feed."""
+    settings = bandeja.settings()
+    options = parse_options(dbt_build_args(bandeja.business_config(), dbt_target(settings.env)))
+    parse_in_background(DBT_PROJECT_DIR, options, dbt_build_env(settings))
 
 
 def dbt_env(as_of: dt.datetime | None = None) -> dict[str, str]:
@@ -174,14 +198,11 @@ def bandeja_dbt_models(
     )
     with warehouse_lock(settings.warehouse_db):
         # The marts and reports are written straight into the next snapshot (pipelines/serving.py).
-        build = prepare_serving_build(settings.serving_db)
+        prepare_serving_build(settings.serving_db)
         yield from dbt.cli(
             args,
             context=context,
-            env={
-                "BANDEJA_WAREHOUSE_DB": absolute(settings.warehouse_db),
-                "BANDEJA_SERVING_BUILD_DB": absolute(build),
-            },
+            env=dbt_build_env(settings),
             # Read by model SQL only, when it compiles: a new as_of reuses the parsed manifest.
             sql_env=dbt_env(as_of),
         )

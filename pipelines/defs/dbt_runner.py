@@ -7,6 +7,7 @@ thread whose event callback feeds dagster-dbt's own event mapping, so the step y
 `Output`s and `AssetCheckResult`s, with the same metadata, as `DbtCliResource` would.
 """
 
+import contextlib
 import ctypes
 import fcntl
 import itertools
@@ -174,6 +175,26 @@ def parsed_manifest(project_dir: Path, options: Sequence[str], env: Mapping[str,
             manifest = parse_project(project_dir, options, target_dir=BUILD_PARSE_DIR)
         _parsed[project_dir] = _ParsedManifest(key, _serialize(manifest))
         return manifest
+
+
+def parse_in_background(
+    project_dir: Path, options: Sequence[str], env: Mapping[str, str]
+) -> threading.Thread:
+    """Start `parsed_manifest(project_dir, options, env)` on a daemon thread, so a build that
+    asks for the same manifest later finds it parsed (or waits for the parse under way).
+
+    A fresh process spends ~3 s of a run in this parse, almost all of it in Python; started while
+    an earlier step waits on the network, it overlaps that wait. A parse that fails is left for
+    the build's own `parsed_manifest` call, which parses again and raises dbt's error.
+    """
+
+    def parse() -> None:
+        with contextlib.suppress(Exception):
+            parsed_manifest(project_dir, options, env)
+
+    thread = threading.Thread(target=parse, name="dbt-parse", daemon=True)
+    thread.start()
+    return thread
 
 
 def close_warehouse() -> None:

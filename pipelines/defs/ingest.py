@@ -15,6 +15,7 @@ from ingest.intervals import (
     write_business_intervals,
 )
 from ingest.landing import landing_dir
+from pipelines.defs.dbt import start_build_parse
 from pipelines.defs.resources import WAREHOUSE_POOL, BandejaSettings, warehouse_lock
 
 # Asset keys equal the dbt source relations (`raw.inbox_events` -> `raw_inbox_events`), so the
@@ -36,6 +37,8 @@ RAW_BUSINESS_INTERVALS = dg.AssetKey("raw_business_intervals")
 def raw_inbox_events(context: dg.AssetExecutionContext, bandeja: BandejaSettings):
     settings = bandeja.settings()
     landing = landing_dir(settings.data_dir)
+    # The dbt step's parse, while the feed downloads (the run's next Python-heavy wait).
+    start_build_parse(bandeja)
     with warehouse_lock(settings.warehouse_db):
         result = pull_feed(settings.api_url, settings.feed_token.get_secret_value(), landing)
         settings.warehouse_db.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import os
 import shutil
 
 import pytest
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from pipeline_api import REPO
 
 from ingest.config import BusinessConfig
@@ -66,3 +67,32 @@ def test_the_parsed_manifest_is_reused_until_a_file_the_target_or_the_env_change
         project, ["--target", "prod"], {"BANDEJA_WAREHOUSE_DB": str(tmp_path / "other.duckdb")}
     )
     assert len(parses) == 4
+
+
+@pytest.mark.slow
+def test_a_build_gets_the_manifest_parsed_in_the_background_and_its_errors(tmp_path, monkeypatch):
+    project = tmp_path / "dbt_project"
+    shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+    env = {"BANDEJA_WAREHOUSE_DB": str(tmp_path / "warehouse.duckdb")}
+    parses = []
+    parse = dbt_runner.parse_project
+    monkeypatch.setattr(
+        dbt_runner,
+        "parse_project",
+        lambda *args, **kwargs: parses.append(args[1]) or parse(*args, **kwargs),
+    )
+    dev = ["--target", "dev"]
+
+    thread = dbt_runner.parse_in_background(project, dev, env)
+    # waits for the parse under way (or, if it won the lock, leaves the thread nothing to do)
+    manifest = dbt_runner.parsed_manifest(project, dev, env)
+    thread.join()
+
+    assert len(parses) == 1 and any(key.endswith(".fct_cycles") for key in manifest.nodes)
+
+    # A project that does not parse: the background thread keeps quiet, the build says why.
+    (project / "models" / "broken.yml").write_text("models: [unclosed\n", encoding="utf-8")
+    dbt_runner.parse_in_background(project, dev, env).join()
+    with pytest.raises(DagsterDbtCliRuntimeError, match=r"dbt parse of .* failed"):
+        dbt_runner.parsed_manifest(project, dev, env)
+    assert len(parses) == 3
