@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     inbox_db_threads: int = Field(default=1, ge=1, le=64)
     sla_tick_seconds: float = Field(default=15.0, gt=0)
     pipeline_interval_minutes: int = Field(default=10, ge=1)
+    # Dagster's runs fork from a warm process (pipelines/launcher.py) instead of a fresh one.
+    pipeline_warm_runs: bool = True
 
     @model_validator(mode="after")
     def _derive_paths_and_refuse_placeholders(self) -> Settings:

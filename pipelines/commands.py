@@ -27,6 +27,13 @@ concurrency:
       - key: bandeja/warehouse
         limit: 1
 """
+# With warm runs on (`BANDEJA_PIPELINE_WARM_RUNS`, the default), each run forks from the warm
+# run host instead of starting a fresh interpreter (pipelines/launcher.py).
+WARM_RUNS_YAML = """\
+run_launcher:
+  module: pipelines.launcher
+  class: WarmRunLauncher
+"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -89,11 +96,12 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def dagster_home(data_dir: Path) -> Path:
+def dagster_home(data_dir: Path, *, warm_runs: bool = True) -> Path:
     """DAGSTER_HOME under the data dir, with the instance config written in."""
     home = (data_dir / ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
+    config = DAGSTER_YAML + (WARM_RUNS_YAML if warm_runs else "")
+    (home / "dagster.yaml").write_text(config, encoding="utf-8")
     return home
 
 
@@ -106,7 +114,7 @@ def _ui(args: argparse.Namespace) -> int:
         return 1
     env = {
         **os.environ,
-        "DAGSTER_HOME": str(dagster_home(settings.data_dir)),
+        "DAGSTER_HOME": str(dagster_home(settings.data_dir, warm_runs=settings.pipeline_warm_runs)),
         "DAGSTER_DISABLE_TELEMETRY": "1",
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

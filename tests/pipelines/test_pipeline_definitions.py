@@ -188,6 +188,12 @@ def test_cli_registers_run_and_ui_and_the_ui_instance_limits_warehouse_writers(t
     assert instance["concurrency"]["runs"]["tag_concurrency_limits"] == [
         {"key": next(iter(WAREHOUSE_RUN_TAG)), "limit": 1}
     ]
+    # runs fork from the warm run host, unless BANDEJA_PIPELINE_WARM_RUNS=false
+    assert instance["run_launcher"] == {"module": "pipelines.launcher", "class": "WarmRunLauncher"}
+    cold = yaml.safe_load(
+        (dagster_home(tmp_path / "data", warm_runs=False) / "dagster.yaml").read_text()
+    )
+    assert "run_launcher" not in cold and cold["concurrency"] == instance["concurrency"]
 
 
 def test_the_weekly_report_is_skipped_when_the_report_module_is_absent(monkeypatch, tmp_path):

@@ -1,0 +1,178 @@
+"""A warm process Dagster's runs fork from: imports and the dbt parse paid once, not every run.
+
+Dagster starts each run in a fresh Python process. For the 10-minute pipeline run that is ~9 s
+of a ~20 s run before the first query: importing Dagster, dagster-dbt and dbt (~5 s), parsing
+the dbt project (~3 s) and dbt's first-use set-up. The run host does that once: it imports the
+definitions, parses the project as a build would, then waits on a Unix socket; for each run it
+is sent, it forks a child that executes the run exactly as `dagster api execute_run` would (run
+status, events and failures in the instance, Ctrl-C/SIGINT as a cancel). A run therefore still
+has its own process (its memory is freed when it ends, a crash takes only that run down), but
+that process starts warm.
+
+`pipelines.launcher.WarmRunLauncher` (the run launcher `bandeja pipeline ui` configures) starts
+the host on its first launch and sends it every run. The host answers `stale` and exits when the
+code or the dbt project changed since it loaded them, and exits when the process that started it
+does; the launcher then starts a new one. Nothing here opens a DuckDB file: a fork never
+inherits an open database.
+
+Protocol: one JSON line per connection, `{"run_id": ..., "instance_ref": <serialized ref>}`;
+the host answers one line, the child's pid (`{"pid": 123}`) or `{"stale": true}`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+# Python packages whose code a run executes; a change to any of them makes the host stale.
+CODE_PACKAGES = ("pipelines", "ingest", "inbox_api", "dashboards")
+# How often the host looks whether its parent is gone, in seconds.
+POLL_SECONDS = 1.0
+
+
+def code_fingerprint() -> list[tuple[str, int, int]]:
+    """(path, mtime, size) of every Python file a run may import and every dbt project file."""
+    from pipelines.defs.dbt import DBT_PROJECT_DIR
+    from pipelines.defs.dbt_runner import project_files
+
+    paths = [path for package in CODE_PACKAGES for path in sorted((REPO / package).rglob("*.py"))]
+    paths += list(project_files(DBT_PROJECT_DIR))
+    fingerprint = []
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            stat = path.stat()
+            fingerprint.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return fingerprint
+
+
+def warm_up() -> None:
+    """Import what a run imports and parse the dbt project as the run's dbt step will."""
+    from inbox_api.settings import Settings
+    from pipelines.definitions import defs
+    from pipelines.defs.dbt import DBT_PROJECT_DIR, dbt_build_args, dbt_build_env
+    from pipelines.defs.dbt_runner import parse_options, parsed_manifest
+    from pipelines.defs.resources import BandejaSettings, dbt_target
+
+    defs.get_repository_def()
+    import dbt.cli.main  # noqa: F401  (the build's entry point, imported on first use)
+
+    bandeja = BandejaSettings.from_settings(Settings())
+    settings = bandeja.settings()
+    args = dbt_build_args(bandeja.business_config(), dbt_target(settings.env))
+    parsed_manifest(DBT_PROJECT_DIR, parse_options(args), dbt_build_env(settings))
+
+
+def serve(socket_path: Path) -> None:
+    """Warm up, then fork a run worker for each run sent to `socket_path` until stale or
+    orphaned."""
+    parent = os.getppid()
+    warm_up()
+    fingerprint = code_fingerprint()
+    with _listening(socket_path) as listener:
+        print(f"run host {os.getpid()} ready on {socket_path}", flush=True)
+        while os.getppid() == parent:
+            _reap()
+            readable, _, _ = select.select([listener], [], [], POLL_SECONDS)
+            if not readable:
+                continue
+            connection, _ = listener.accept()
+            with connection:
+                try:
+                    request = _read_line(connection)
+                    run_id, instance_ref = str(request["run_id"]), str(request["instance_ref"])
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    with contextlib.suppress(OSError):
+                        connection.sendall(json.dumps({"error": str(exc)}).encode() + b"\n")
+                    continue
+                if code_fingerprint() != fingerprint:
+                    connection.sendall(b'{"stale": true}\n')
+                    print("run host: the code changed; exiting", flush=True)
+                    return
+                pid = os.fork()
+                if pid == 0:
+                    listener.close()
+                    connection.close()
+                    os._exit(_execute(run_id, instance_ref))
+                connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                print(f"run host: run {run_id} in process {pid}", flush=True)
+        print("run host: the launcher's process is gone; exiting", flush=True)
+
+
+def _execute(run_id: str, instance_ref: str) -> int:
+    """In the forked child: the run, as `dagster api execute_run` executes it."""
+    # The host ignores nothing, but a child must take Ctrl-C (the launcher's terminate) itself.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        from dagster._cli.api import _execute_run_command_body
+        from dagster._core.instance import DagsterInstance, InstanceRef
+        from dagster._serdes import deserialize_value
+        from dagster._utils.interrupts import capture_interrupts
+
+        with (
+            capture_interrupts(),
+            DagsterInstance.from_ref(deserialize_value(instance_ref, InstanceRef)) as instance,
+        ):
+            return _execute_run_command_body(
+                run_id, instance, lambda _event: None, set_exit_code_on_failure=True
+            )
+    except BaseException as exc:  # the run's failure is in the instance; this is the worker's
+        print(f"run host: run {run_id} worker failed: {exc!r}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def _listening(socket_path: Path) -> Iterator[socket.socket]:
+    socket_path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        socket_path.unlink()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(str(socket_path))
+        # Only this user may hand the host a run.
+        os.chmod(socket_path, 0o600)
+        listener.listen(8)
+        yield listener
+    finally:
+        listener.close()
+        with contextlib.suppress(FileNotFoundError):
+            socket_path.unlink()
+
+
+def _read_line(connection: socket.socket, limit: int = 1 << 20) -> dict:
+    data = b""
+    deadline = time.monotonic() + 10
+    while not data.endswith(b"\n"):
+        connection.settimeout(max(0.1, deadline - time.monotonic()))
+        chunk = connection.recv(65536)
+        if not chunk or len(data) > limit:
+            raise ValueError("incomplete request")
+        data += chunk
+    return json.loads(data)
+
+
+def _reap() -> None:
+    """Collect the exit status of finished run workers (no zombies)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]))

@@ -1,0 +1,151 @@
+"""Runs launched through the instance's run launcher fork from the warm run host."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+from dagster._core.events import DagsterEventType
+from pipeline_api import REPO
+from pipeline_events import sample_events
+
+from pipelines.commands import dagster_home
+from pipelines.defs.dbt import DBT_OP_NAME
+from pipelines.defs.schedules import PIPELINE_JOB
+from pipelines.launcher import WORKER_PID_TAG
+
+pytestmark = pytest.mark.slow
+
+
+def _wait(instance: DagsterInstance, run_id: str, timeout: float = 600.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = instance.get_run_by_id(run_id)
+        if run.is_finished:
+            return run
+        time.sleep(0.5)
+    raise AssertionError(f"run {run_id} still {run.status} after {timeout} s")
+
+
+def _engine_messages(instance: DagsterInstance, run_id: str) -> list[str]:
+    return [
+        record.event_log_entry.dagster_event.message or ""
+        for record in instance.get_records_for_run(
+            run_id, of_type=DagsterEventType.ENGINE_EVENT
+        ).records
+    ]
+
+
+def _instance_env(feed_api, data, monkeypatch, **overrides: str) -> None:
+    """The instance `bandeja pipeline ui` configures, and the environment its daemon passes on."""
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home(data)))
+    env = {
+        "BANDEJA_ENV": "test",
+        "BANDEJA_DATA_DIR": str(data),
+        "BANDEJA_CONFIG_FILE": str(REPO / "config" / "bandeja.yaml"),
+        "BANDEJA_API_URL": feed_api.url,
+        "BANDEJA_FEED_TOKEN": feed_api.feed_token,
+    }
+    for name, value in {**env, **overrides}.items():
+        monkeypatch.setenv(name, value)
+
+
+def _create_run(instance: DagsterInstance, as_of: str | None = None):
+    repository = ReconstructableRepository.for_module(
+        "pipelines.definitions", "defs", working_directory=str(REPO)
+    )
+    job = repository.get_reconstructable_job(PIPELINE_JOB)
+    config = {"ops": {DBT_OP_NAME: {"config": {"as_of": as_of}}}} if as_of else {}
+    return instance.create_run_for_job(
+        job_def=job.get_definition(), run_config=config, job_code_origin=job.get_python_origin()
+    )
+
+
+def test_runs_fork_from_one_warm_host_and_finish_as_dagster_runs(
+    feed_api, tmp_path, monkeypatch, capfd
+):
+    events = sample_events()
+    feed_api.import_events(events)
+    data = tmp_path / "data"
+    _instance_env(feed_api, data, monkeypatch)
+    last_event = dt.datetime.fromisoformat(events[-1]["occurred_at"])
+
+    with DagsterInstance.get() as instance:
+        runs = []
+        for days in (1, 2):
+            run = _create_run(instance, (last_event + dt.timedelta(days=days)).isoformat())
+            instance.launch_run(run.run_id, workspace=None)
+            runs.append(_wait(instance, run.run_id))
+        host = instance.run_launcher._host_process
+
+        for run in runs:
+            assert run.status == DagsterRunStatus.SUCCESS, _engine_messages(instance, run.run_id)
+            worker = int(run.tags[WORKER_PID_TAG])
+            assert worker not in (os.getpid(), host.pid)
+            messages = _engine_messages(instance, run.run_id)
+            assert any("forked from the warm run host" in message for message in messages)
+            assert any(f"Started process for run (pid: {worker})" in m for m in messages)
+        # one host served both runs, and it is still there for the next one
+        assert host.poll() is None
+        # the host's output goes where the daemon's goes (here, this process's)
+        assert capfd.readouterr().out.count(" ready on ") == 1
+        with duckdb.connect(str(data / "serving" / "analytics.duckdb"), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM fct_cycles").fetchall()[0][0] > 0
+
+    # Disposing of the instance (the daemon stopping) stops the host.
+    assert host.wait(timeout=30) is not None
+
+
+def test_terminating_a_forked_run_cancels_it(feed_api, tmp_path, monkeypatch):
+    feed_api.import_events(sample_events())
+    _instance_env(feed_api, tmp_path / "data", monkeypatch)
+
+    with DagsterInstance.get() as instance:
+        run = _create_run(instance)
+        instance.launch_run(run.run_id, workspace=None)
+        deadline = time.monotonic() + 300
+        while instance.get_run_by_id(run.run_id).status != DagsterRunStatus.STARTED:
+            assert time.monotonic() < deadline, "the run never started"
+            time.sleep(0.1)
+
+        assert instance.run_launcher.terminate(run.run_id)
+
+        assert _wait(instance, run.run_id).status == DagsterRunStatus.CANCELED
+
+
+def test_a_host_that_cannot_start_hands_the_run_to_the_default_launcher(
+    feed_api, tmp_path, monkeypatch
+):
+    # The host loads the settings when it warms up; a missing business file stops it.
+    _instance_env(
+        feed_api, tmp_path / "data", monkeypatch, BANDEJA_CONFIG_FILE=str(tmp_path / "none.yaml")
+    )
+
+    with DagsterInstance.get() as instance:
+        run = _create_run(instance)
+        # Without a workspace the default launcher cannot start it either; under the daemon it
+        # goes to the code server.
+        with pytest.raises(Exception, match="requires a workspace"):
+            instance.launch_run(run.run_id, workspace=None)
+
+        messages = _engine_messages(instance, run.run_id)
+        assert any(
+            "Run host unavailable (the run host exited with 1 while starting" in message
+            for message in messages
+        ), messages
+        assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
+
+
+def test_a_deep_dagster_home_gets_its_socket_in_the_temp_dir(tmp_path):
+    deep = tmp_path.joinpath(*["nested-directory"] * 8)
+    deep.mkdir(parents=True)
+    overrides = {"run_launcher": {"module": "pipelines.launcher", "class": "WarmRunLauncher"}}
+    with DagsterInstance.local_temp(tempdir=str(deep), overrides=overrides) as instance:
+        path = instance.run_launcher.socket_path
+
+    assert len(str(path)) < 100 and path.name.startswith("bandeja-run-host-")
