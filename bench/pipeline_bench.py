@@ -8,7 +8,11 @@ included):
 - floor: one hand-written DuckDB query (`bench/floor.sql`) computing FRT and SLA status per cycle
   from the same raw events in the warehouse;
 - incremental: the pipeline again after one more day of events was appended to the inbox;
-- idle: the pipeline once more with nothing new (same as_of): a scheduled run's fixed cost.
+- idle: the pipeline once more with nothing new (same as_of): a run's fixed cost;
+- scheduled: the same day (then nothing new) twice more from the same starting state, as
+  Dagster's schedule runs it, in the instance `bandeja pipeline ui` configures, timed from launch
+  to the run's recorded end: each run in a fresh interpreter (Dagster's default launcher), then
+  each run forked from the warm run host (`pipelines/run_host.py`, the launcher we configure).
 
 With `--ingest preload` the base events are written as landing files before the full run (its
 pull then finds only the API's own start-up events) and the feed's HTTP rate is measured with
@@ -255,6 +259,74 @@ def child_pipeline(as_of: str) -> dict[str, Any]:
     }
 
 
+def child_scheduled(launches: list[str]) -> dict[str, Any]:
+    """Pipeline runs as the Dagster daemon launches them, in the instance `bandeja pipeline ui`
+    configures, each given as `<how>:<as_of>` and timed from its launch until the instance
+    records its end. `host`: handed to the instance's run launcher (`WarmRunLauncher`: forked
+    from the warm run host, which this process starts on the first such launch). `fresh`: in a
+    new interpreter, `dagster api execute_run`, as Dagster's default launcher starts a run."""
+    from dagster import DagsterInstance
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+    from dagster._core.events import DagsterEvent, DagsterEventType
+    from dagster._grpc.types import ExecuteRunArgs
+    from dagster._serdes import serialize_value
+
+    from inbox_api.settings import Settings
+    from pipelines.commands import dagster_home
+    from pipelines.defs.dbt import DBT_OP_NAME
+    from pipelines.defs.schedules import PIPELINE_JOB
+
+    os.environ["DAGSTER_HOME"] = str(dagster_home(Settings().data_dir))
+    repository = ReconstructableRepository.for_module(
+        "pipelines.definitions", "defs", working_directory=os.getcwd()
+    )
+    job = repository.get_reconstructable_job(PIPELINE_JOB)
+    runs = []
+    with DagsterInstance.get() as instance:
+        if any(launch.startswith("host:") for launch in launches):
+            # The host's start (imports, the dbt parse), timed apart: it happens once, when the
+            # daemon launches its first run.
+            started = time.monotonic()
+            instance.run_launcher._ensure_host()
+            runs.append({"how": "host start", "seconds": round(time.monotonic() - started, 2)})
+        for launch in launches:
+            how, as_of = launch.split(":", 1)
+            run = instance.create_run_for_job(
+                job_def=job.get_definition(),
+                run_config={"ops": {DBT_OP_NAME: {"config": {"as_of": as_of}}}},
+                job_code_origin=job.get_python_origin(),
+            )
+            print(f"== scheduled run {run.run_id} {how} as_of {as_of}", flush=True)
+            started = time.monotonic()
+            if how == "host":
+                instance.launch_run(run.run_id, workspace=None)
+            else:
+                instance.report_dagster_event(
+                    DagsterEvent(
+                        event_type_value=DagsterEventType.PIPELINE_STARTING.value,
+                        job_name=run.job_name,
+                    ),
+                    run_id=run.run_id,
+                )
+                worker = ExecuteRunArgs(
+                    job_origin=job.get_python_origin(),
+                    run_id=run.run_id,
+                    instance_ref=instance.get_ref(),
+                    set_exit_code_on_failure=True,
+                )
+                command = [sys.executable, "-m", "dagster", "api", "execute_run"]
+                subprocess.run([*command, serialize_value(worker)], check=False)
+            while not (record := instance.get_run_by_id(run.run_id)).is_finished:
+                time.sleep(0.05)
+            if record.status.value != "SUCCESS":
+                raise RuntimeError(f"scheduled run {run.run_id} ended {record.status.value}")
+            runs.append(
+                {"how": how, "as_of": as_of, "seconds": round(time.monotonic() - started, 2)}
+            )
+            print(f"== scheduled run {run.run_id} done", flush=True)
+    return {"runs": runs}
+
+
 def child_floor(warehouse_db: str, as_of: str) -> dict[str, Any]:
     """The floor query, materialised in a temp table, with its SLA status counts."""
     sql = FLOOR_SQL.read_text()
@@ -341,6 +413,9 @@ def run(work: Path, messages: int, keep: bool, ingest: str) -> dict[str, Any]:
     finally:
         server.stop()
     report["inbox_events_next_day"] = load_events(inbox_db, parquet_dir, DAY_CUTOFF, DATASET_END)
+    # The pipeline's state before the day: the scheduled runs below start from it again.
+    before_day = work / "before-day"
+    _copy_pipeline_state(data_dir, before_day)
     server = Server(data_dir).start(timeout=300)
     try:
         env = _child_env(data_dir, server.url)
@@ -349,18 +424,71 @@ def run(work: Path, messages: int, keep: bool, ingest: str) -> dict[str, Any]:
         report["incremental"] = timed_child(["pipeline", "--as-of", as_of_next], env, log)
         report["incremental"]["steps"] = step_seconds(log.read_text())
         report["incremental"]["dbt_nodes"] = dbt_node_seconds(log.read_text())
-        # The fixed cost of a scheduled run: the same as_of again, no new event to pull.
+        # The fixed cost of a run: the same as_of again, no new event to pull.
         wait_for_quiet_machine()
         log = work / "idle.log"
         report["idle"] = timed_child(["pipeline", "--as-of", as_of_next], env, log)
         report["idle"]["steps"] = step_seconds(log.read_text())
         report["idle"]["dbt_nodes"] = dbt_node_seconds(log.read_text())
+        # The same day again, twice from the same starting state, as Dagster's schedule runs
+        # it: each run in a fresh interpreter (Dagster's default launcher), then each run forked
+        # from the warm run host (`bandeja pipeline ui`'s launcher), started before the runs.
+        for how, launches in (
+            ("fresh", [f"fresh:{as_of_next}", f"fresh:{as_of_next}"]),
+            ("host", [f"host:{as_of_next}", f"host:{as_of_next}"]),
+        ):
+            _copy_pipeline_state(before_day, data_dir)
+            wait_for_quiet_machine()
+            log = work / f"scheduled-{how}.log"
+            result = timed_child(["scheduled", "--as-of", ",".join(launches)], env, log)
+            report[f"scheduled_{how}"] = _scheduled_runs(result, log.read_text())
     finally:
         server.stop()
+        shutil.rmtree(before_day, ignore_errors=True)
     report["serving_db"] = str(data_dir / "serving" / "analytics.duckdb")
     if not keep:
         shutil.rmtree(data_dir, ignore_errors=True)
     return report
+
+
+PIPELINE_STATE = ("warehouse.duckdb", "serving", "landing")
+
+
+def _copy_pipeline_state(source: Path, target: Path) -> None:
+    """The pipeline's files (warehouse, serving snapshot, landed feed) from `source` into
+    `target`, replacing what `target` had; the inbox is not the pipeline's.
+
+    The serving files are hard links: the next run reuses a snapshot only if it is the very
+    file (inode, size, mtime) its publish manifest names, and runs never write a published
+    snapshot (publish renames a new file over it), so a link stays what was published."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PIPELINE_STATE:
+        destination = target / name
+        if destination.is_dir():
+            shutil.rmtree(destination)
+        else:
+            destination.unlink(missing_ok=True)
+        copy = os.link if name == "serving" else shutil.copy2
+        if (source / name).is_dir():
+            shutil.copytree(source / name, destination, copy_function=copy)
+        elif (source / name).exists():
+            shutil.copy2(source / name, destination)
+    shutil.rmtree(target / ".dagster_home", ignore_errors=True)
+
+
+def _scheduled_runs(result: dict[str, Any], log_text: str) -> dict[str, Any]:
+    """The scheduled child's runs, each with its steps and dbt nodes from the log."""
+    sections = re.split(r"^== scheduled run \S+ \w+ as_of \S+$", log_text, flags=re.MULTILINE)[1:]
+    started = [run for run in result["runs"] if run["how"] == "host start"]
+    runs = started + [
+        {**run, "steps": step_seconds(section), "dbt_nodes": dbt_node_seconds(section)}
+        for run, section in zip(result["runs"][len(started) :], sections, strict=True)
+    ]
+    return {
+        "runs": runs,
+        "process_seconds": result["process_seconds"],
+        "peak_rss_mib": result["peak_rss_mib"],
+    }
 
 
 def summary_lines(report: dict[str, Any]) -> list[str]:
@@ -394,6 +522,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"idle (no new event): {idle['seconds']:8.1f} s  peak {idle['peak_rss_mib']:6} MiB  "
         f"(steps {idle['steps']})",
         f"Dagster overhead (run wall time - step times): {overhead}",
+        *_scheduled_lines(report),
         *_node_lines("full", full),
         *_node_lines("incremental", inc),
         *_node_lines("idle", idle),
@@ -402,6 +531,27 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"floor counts:    {floor['sla_status']}",
         f"pipeline counts: {report['pipeline_counts']['sla_status']}",
     ]
+
+
+def _scheduled_lines(report: dict[str, Any]) -> list[str]:
+    lines = []
+    labels = {
+        "fresh": ("incremental", "idle"),
+        "host": ("host start (once)", "incremental", "idle"),
+    }
+    for how, title in (
+        ("fresh", "scheduled, each run a fresh interpreter (Dagster's default launcher)"),
+        ("host", "scheduled, each run forked from the warm run host"),
+    ):
+        scheduled = report.get(f"scheduled_{how}")
+        if not scheduled:
+            continue
+        lines.append(
+            f"{title}: peak {scheduled['peak_rss_mib']} MiB (RSS summed over the processes)"
+        )
+        for label, run in zip(labels[how], scheduled["runs"], strict=True):
+            lines.append(f"  {label}: {run['seconds']:8.1f} s  (steps {run.get('steps', {})})")
+    return lines
 
 
 def _node_lines(label: str, run: dict[str, Any]) -> list[str]:
@@ -431,7 +581,9 @@ def main(argv: list[str] | None = None) -> int:
         "alone); the feed is also timed with probes either way, and the incremental run always "
         "pulls over HTTP",
     )
-    parser.add_argument("--child", choices=["pipeline", "floor"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=["pipeline", "floor", "scheduled"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--as-of", help=argparse.SUPPRESS)
     parser.add_argument("--warehouse", help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
@@ -439,6 +591,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         if args.child == "pipeline":
             result = child_pipeline(args.as_of)
+        elif args.child == "scheduled":
+            result = child_scheduled(args.as_of.split(","))
         else:
             result = child_floor(args.warehouse, args.as_of)
         args.result.write_text(json.dumps(result, default=str))
