@@ -88,8 +88,11 @@ class WarmRunLauncher(DefaultRunLauncher):
         with self._host_lock:
             if self._host_process is not None and self._host_process.poll() is None:
                 self._host_process.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
+                try:
                     self._host_process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self._host_process.kill()
+                    self._host_process.wait()
         super().dispose()
 
     @property

@@ -74,6 +74,11 @@ def warm_up() -> None:
 def serve(socket_path: Path) -> None:
     """Warm up, then fork a run worker for each run sent to `socket_path` until stale or
     orphaned."""
+    # Signal dispositions are inherited: a launcher that ignores or blocks SIGTERM (a daemon
+    # thread, a test runner) must not leave the host deaf to its own shutdown.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     parent = os.getppid()
     warm_up()
     fingerprint = code_fingerprint()
@@ -109,7 +114,7 @@ def serve(socket_path: Path) -> None:
 
 def _execute(run_id: str, instance_ref: str) -> int:
     """In the forked child: the run, as `dagster api execute_run` executes it."""
-    # The host ignores nothing, but a child must take Ctrl-C (the launcher's terminate) itself.
+    # A worker takes SIGINT (the launcher's terminate) as Ctrl-C: Dagster cancels the run.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
