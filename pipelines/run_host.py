@@ -56,19 +56,16 @@ def code_fingerprint() -> list[tuple[str, int, int]]:
 
 def warm_up() -> None:
     """Import what a run imports and parse the dbt project as the run's dbt step will."""
-    from inbox_api.settings import Settings
     from pipelines.definitions import defs
-    from pipelines.defs.dbt import DBT_PROJECT_DIR, dbt_build_args, dbt_build_env
-    from pipelines.defs.dbt_runner import parse_options, parsed_manifest
-    from pipelines.defs.resources import BandejaSettings, dbt_target
+    from pipelines.defs.dbt import DBT_PROJECT_DIR, build_parse_inputs
+    from pipelines.defs.dbt_runner import parsed_manifest
+    from pipelines.defs.resources import BandejaSettings
 
     defs.get_repository_def()
     import dbt.cli.main  # noqa: F401  (the build's entry point, imported on first use)
 
-    bandeja = BandejaSettings.from_settings(Settings())
-    settings = bandeja.settings()
-    args = dbt_build_args(bandeja.business_config(), dbt_target(settings.env))
-    parsed_manifest(DBT_PROJECT_DIR, parse_options(args), dbt_build_env(settings))
+    # A run's resources read the settings from the environment, as BandejaSettings() does here.
+    parsed_manifest(DBT_PROJECT_DIR, *build_parse_inputs(BandejaSettings()))
 
 
 def serve(socket_path: Path) -> None:

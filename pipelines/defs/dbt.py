@@ -68,12 +68,17 @@ def dbt_build_env(settings: Settings) -> dict[str, str]:
     }
 
 
+def build_parse_inputs(bandeja: BandejaSettings) -> tuple[list[str], dict[str, str]]:
+    """(options, env) of the parse behind a pipeline build, as `parsed_manifest` takes them."""
+    settings = bandeja.settings()
+    options = parse_options(dbt_build_args(bandeja.business_config(), dbt_target(settings.env)))
+    return options, dbt_build_env(settings)
+
+
 def start_build_parse(bandeja: BandejaSettings) -> None:
     """Parse the project for this run's dbt step in the background (`parse_in_background`): the
     first step of a pipeline run calls it before it pulls the feed."""
-    settings = bandeja.settings()
-    options = parse_options(dbt_build_args(bandeja.business_config(), dbt_target(settings.env)))
-    parse_in_background(DBT_PROJECT_DIR, options, dbt_build_env(settings))
+    parse_in_background(DBT_PROJECT_DIR, *build_parse_inputs(bandeja))
 
 
 def dbt_env(as_of: dt.datetime | None = None) -> dict[str, str]:

@@ -25,13 +25,11 @@ def test_a_build_shares_its_target_vars_and_profile_with_its_parse():
     assert "--full-refresh" not in options and "unit_test" not in options
 
 
-@pytest.mark.slow
-def test_the_parsed_manifest_is_reused_until_a_file_the_target_or_the_env_changes(
-    tmp_path, monkeypatch
-):
+@pytest.fixture
+def project_parses(tmp_path, monkeypatch):
+    """A copy of the dbt project, and the options of every parse from here on."""
     project = tmp_path / "dbt_project"
     shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
-    env = {"BANDEJA_WAREHOUSE_DB": str(tmp_path / "warehouse.duckdb")}
     parses = []
     parse = dbt_runner.parse_project
     monkeypatch.setattr(
@@ -39,6 +37,15 @@ def test_the_parsed_manifest_is_reused_until_a_file_the_target_or_the_env_change
         "parse_project",
         lambda *args, **kwargs: parses.append(args[1]) or parse(*args, **kwargs),
     )
+    return project, parses
+
+
+@pytest.mark.slow
+def test_the_parsed_manifest_is_reused_until_a_file_the_target_or_the_env_changes(
+    tmp_path, project_parses
+):
+    project, parses = project_parses
+    env = {"BANDEJA_WAREHOUSE_DB": str(tmp_path / "warehouse.duckdb")}
     dev = ["--target", "dev"]
 
     first = dbt_runner.parsed_manifest(project, dev, env)
@@ -70,17 +77,11 @@ def test_the_parsed_manifest_is_reused_until_a_file_the_target_or_the_env_change
 
 
 @pytest.mark.slow
-def test_a_build_gets_the_manifest_parsed_in_the_background_and_its_errors(tmp_path, monkeypatch):
-    project = tmp_path / "dbt_project"
-    shutil.copytree(REPO / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs"))
+def test_a_build_gets_the_manifest_parsed_in_the_background_and_its_errors(
+    tmp_path, project_parses
+):
+    project, parses = project_parses
     env = {"BANDEJA_WAREHOUSE_DB": str(tmp_path / "warehouse.duckdb")}
-    parses = []
-    parse = dbt_runner.parse_project
-    monkeypatch.setattr(
-        dbt_runner,
-        "parse_project",
-        lambda *args, **kwargs: parses.append(args[1]) or parse(*args, **kwargs),
-    )
     dev = ["--target", "dev"]
 
     thread = dbt_runner.parse_in_background(project, dev, env)
