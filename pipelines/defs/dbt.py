@@ -30,6 +30,8 @@ from pipelines.serving import build_path, prepare_serving_build
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT_OP_NAME = "bandeja_dbt"
 AS_OF_ENV = "BANDEJA_DBT_AS_OF"
+# Read by the on-run-start hook `checkpoint_vacuum()` (dbt_project/macros/storage.sql).
+VACUUM_TASKS_ENV = "BANDEJA_DUCKDB_VACUUM_TASKS"
 # dbt tag of the nodes only the daily run and full refreshes build (dbt_build_args).
 DAILY_TAG = "daily"
 
@@ -89,6 +91,13 @@ def dbt_env(as_of: dt.datetime | None = None) -> dict[str, str]:
     if as_of.tzinfo is None:
         raise ValueError("as_of must carry a timezone (an instant, stored in UTC)")
     return {AS_OF_ENV: as_of.astimezone(dt.UTC).isoformat()}
+
+
+def checkpoint_env(*, vacuum: bool) -> dict[str, str]:
+    """Whether the build's checkpoints may merge part-empty row groups (DuckDB's vacuum, see
+    `checkpoint_vacuum()`): the daily build and a full refresh do, the runs between them do not,
+    so the 2-7 s a checkpoint can spend on it lands once a day, not in a 10-minute run."""
+    return {} if vacuum else {VACUUM_TASKS_ENV: "0"}
 
 
 def dbt_build_args(
@@ -208,6 +217,10 @@ def bandeja_dbt_models(
             args,
             context=context,
             env=dbt_build_env(settings),
-            # Read by model SQL only, when it compiles: a new as_of reuses the parsed manifest.
-            sql_env=dbt_env(as_of),
+            # Read by model and hook SQL only, when it compiles: a new as_of (or vacuum setting)
+            # reuses the parsed manifest.
+            sql_env={
+                **dbt_env(as_of),
+                **checkpoint_env(vacuum=config.daily or config.full_refresh),
+            },
         )

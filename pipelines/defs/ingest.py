@@ -16,7 +16,12 @@ from ingest.intervals import (
 )
 from ingest.landing import landing_dir
 from pipelines.defs.dbt import start_build_parse
-from pipelines.defs.resources import WAREHOUSE_POOL, BandejaSettings, warehouse_lock
+from pipelines.defs.resources import (
+    WAREHOUSE_POOL,
+    BandejaSettings,
+    connect_warehouse,
+    warehouse_lock,
+)
 
 # Asset keys equal the dbt source relations (`raw.inbox_events` -> `raw_inbox_events`), so the
 # dbt translator lines lineage up without glue.
@@ -42,7 +47,7 @@ def raw_inbox_events(context: dg.AssetExecutionContext, bandeja: BandejaSettings
     with warehouse_lock(settings.warehouse_db):
         result = pull_feed(settings.api_url, settings.feed_token.get_secret_value(), landing)
         settings.warehouse_db.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(settings.warehouse_db)) as con:
+        with connect_warehouse(settings.warehouse_db) as con:
             create_raw_view(con, landing)
     context.log.info(
         f"feed: {result.pulled} events landed, {result.compacted} small files merged, "
@@ -73,7 +78,7 @@ def raw_inbox_events(context: dg.AssetExecutionContext, bandeja: BandejaSettings
 def raw_business_intervals(context: dg.AssetExecutionContext, bandeja: BandejaSettings):
     settings = bandeja.settings()
     config = bandeja.business_config()
-    with warehouse_lock(settings.warehouse_db), duckdb.connect(str(settings.warehouse_db)) as con:
+    with warehouse_lock(settings.warehouse_db), connect_warehouse(settings.warehouse_db) as con:
         # The landed files' statistics, read through the view only when they cannot tell.
         landed = landed_event_dates(landing_dir(settings.data_dir))
         first_event, last_event = landed or event_date_range(con)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 
+import duckdb
 import pytest
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 from pipeline_api import REPO
 
 from ingest.config import BusinessConfig
 from pipelines.defs import dbt_runner
-from pipelines.defs.dbt import dbt_build_args
+from pipelines.defs.dbt import checkpoint_env, dbt_build_args
+from pipelines.defs.resources import environ
 
 
 def test_a_build_shares_its_target_vars_and_profile_with_its_parse():
@@ -97,3 +99,34 @@ def test_a_build_gets_the_manifest_parsed_in_the_background_and_its_errors(
     with pytest.raises(DagsterDbtCliRuntimeError, match=r"dbt parse of .* failed"):
         dbt_runner.parsed_manifest(project, dev, env)
     assert len(parses) == 3
+
+
+@pytest.mark.slow
+def test_only_a_build_told_so_checkpoints_without_merging_row_groups(tmp_path, project_parses):
+    # What a model sees of DuckDB's setting is what the build's closing checkpoint uses.
+    project, parses = project_parses
+    (project / "models" / "vacuum_probe.sql").write_text(
+        "{{ config(materialized='table') }}\nselect current_setting('max_vacuum_tasks') as tasks"
+    )
+    warehouse = tmp_path / "warehouse.duckdb"
+    env = {
+        "BANDEJA_WAREHOUSE_DB": str(warehouse),
+        "BANDEJA_SERVING_BUILD_DB": str(tmp_path / "serving.duckdb"),
+    }
+    build = ["build", "--select", "vacuum_probe", "--project-dir", str(project)]
+    build += ["--profiles-dir", str(project), "--target-path", str(tmp_path / "target")]
+    seen = []
+    for vacuum in (False, True):
+        # as in the pipeline: the manifest parsed without the setting, the build run with it
+        manifest = dbt_runner.parsed_manifest(project, ["--target", "dev"], env)
+        with environ({**env, **checkpoint_env(vacuum=vacuum)}):
+            try:
+                result = dbt_runner.invoke_dbt(build, manifest=manifest)
+            finally:
+                dbt_runner.close_warehouse()
+        assert result.success, result.exception
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            seen.append(con.execute("select tasks from vacuum_probe").fetchall()[0][0])
+
+    assert seen == [0, 100]
+    assert len(parses) == 1
