@@ -79,7 +79,7 @@ final as (
     from cycled
     left join status_times
         on cycled.conversation_key = status_times.conversation_key
-        and hash(cycled.message_id) = status_times.message_key
+        and cycled.message_key = status_times.message_key
 )
 
 select * from final

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        post_hook="{{ delete_later_copies('event_id') }}"
+        post_hook="{{ delete_later_copies('event_id', 'event_key') }}"
     )
 }}
 {#- Every conversation and contact event but messages and delivery statuses, one row per event,
@@ -46,6 +46,7 @@ typed as (
 renamed as (
     select
         event_id,
+        hash(event_id) as event_key,
         seq,
         event_type,
         occurred_at,
@@ -79,7 +80,7 @@ renamed as (
 ,
 
 deduplicated as (
-    {{ first_new_copies('renamed', 'event_id') }}
+    {{ first_new_copies('renamed', 'event_id', 'event_key') }}
 )
 
 select * from deduplicated

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        post_hook="{{ delete_later_copies('message_id') }}"
+        post_hook="{{ delete_later_copies('message_id', 'message_key') }}"
     )
 }}
 {#- Append-only: later runs add only the message events with a higher seq than any stored, so no
@@ -30,6 +30,7 @@ parsed as (
 extracted as (
     select
         coalesce(fields.message_id, event_id) as message_id,
+        hash(coalesce(fields.message_id, event_id)) as message_key,
         seq,
         occurred_at as sent_at,
         inbox_id,
@@ -60,7 +61,7 @@ extracted as (
 ,
 
 deduplicated as (
-    {{ first_new_copies('extracted', 'message_id') }}
+    {{ first_new_copies('extracted', 'message_id', 'message_key') }}
 )
 
 select * from deduplicated
