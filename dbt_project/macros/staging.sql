@@ -44,10 +44,10 @@ where (later_copies.first_seq is null or {{ relation }}.seq = later_copies.first
 {% macro delete_later_copies(key, key_hash) -%}
 {#- Post-hook of an append-only staging model: in a full build, delete every row whose `key` a
     lower seq already has (a delivery stored twice keeps its first copy). After the load, over
-    the stored keys: first their 64-bit hashes (`key_hash`, an integer aggregate), then the exact keys of the
-    hashes seen twice, so the common case (no duplicate) never groups 10 M strings. An
-    incremental run deduplicates its few new rows in its SQL instead, against the stored ones.
-    (In a post-hook, is_incremental() is false in a first build too.) -#}
+    the stored keys: first their stored 64-bit hashes (`key_hash`, an integer aggregate), then
+    the exact keys of the hashes seen twice, so the common case (no duplicate) never groups 10 M
+    strings. An incremental run deduplicates its few new rows in its SQL instead, against the
+    stored ones. (In a post-hook, is_incremental() is false in a first build too.) -#}
 {%- if not is_incremental() %}
 delete from {{ this }} as copies
 using (
