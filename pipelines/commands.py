@@ -15,7 +15,9 @@ from pipelines.runner import PipelineError, PipelineSummary, run_pipeline, run_w
 __all__ = ["PipelineSummary", "dagster_home", "register", "run_pipeline", "run_weekly_report"]
 
 # The instance config `pipeline ui` writes: no telemetry, and one warehouse writer at a time
-# (the pool every DuckDB-writing step uses, and the run tag of the pipeline job).
+# (the pool every DuckDB-writing step uses, and the run tag of the pipeline job). Run monitoring
+# fails a run whose worker died without ending it, which would otherwise hold the one run slot
+# for good (pipelines/launcher.py); a run is never resumed, the next scheduled one starts over.
 DAGSTER_YAML = """\
 telemetry:
   enabled: false
@@ -26,6 +28,10 @@ concurrency:
     tag_concurrency_limits:
       - key: bandeja/warehouse
         limit: 1
+run_monitoring:
+  enabled: true
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 30
 """
 # With warm runs on (`BANDEJA_PIPELINE_WARM_RUNS`, the default), each run forks from the warm
 # run host instead of starting a fresh interpreter (pipelines/launcher.py).

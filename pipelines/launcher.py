@@ -6,6 +6,11 @@ Dagster, dbt and the parsed project loaded; the run's status, logs and events ar
 When the host cannot take the run (it fails to start, or its code is stale), the run goes the
 default way, so a run is never lost to the host; the engine event says which way it went.
 
+A forked run whose worker dies without ending it (killed, out of memory, the machine restarted)
+would stay STARTED, and hold the warehouse's one run slot, for good: every later run would wait
+in the queue. `check_run_worker_health` tells Dagster's run monitoring (on in `DAGSTER_YAML`)
+that such a worker is gone, and the monitoring daemon fails the run.
+
 Configured in the instance's `dagster.yaml` (`pipelines.commands.DAGSTER_YAML`):
 
     run_launcher:
@@ -29,11 +34,15 @@ import time
 from pathlib import Path
 
 from dagster import DefaultRunLauncher
-from dagster._core.launcher import LaunchRunContext
+from dagster._core.launcher import CheckRunHealthResult, LaunchRunContext, WorkerStatus
+from dagster._core.storage.dagster_run import DagsterRun
 from dagster._serdes import serialize_value
 
 # Run tag: the pid of the forked worker (what `terminate` signals).
 WORKER_PID_TAG = "bandeja/run_host_pid"
+# Run tag: the worker's start time (clock ticks after boot, /proc/<pid>/stat), so that a pid the
+# kernel has given to another process since (after a restart, say) is not taken for the worker.
+WORKER_START_TAG = "bandeja/run_host_worker_start"
 # The host warms up for ~10 s (imports and the dbt parse); past this, the run goes the default way.
 HOST_START_TIMEOUT_SECONDS = 120.0
 # Longest Unix socket path (sun_path holds 108 bytes with the terminating NUL).
@@ -64,7 +73,11 @@ class WarmRunLauncher(DefaultRunLauncher):
             )
             super().launch_run(context)
             return
-        self._instance.add_run_tags(run.run_id, {WORKER_PID_TAG: str(pid)})
+        tags = {WORKER_PID_TAG: str(pid)}
+        stat = _process_stat(pid)
+        if stat is not None and stat[1] is not None:
+            tags[WORKER_START_TAG] = stat[1]
+        self._instance.add_run_tags(run.run_id, tags)
         self._instance.report_engine_event(
             f"Run forked from the warm run host (worker pid: {pid}).", run, cls=self.__class__
         )
@@ -83,6 +96,27 @@ class WarmRunLauncher(DefaultRunLauncher):
         except ProcessLookupError:
             return False
         return True
+
+    @property
+    def supports_check_run_worker_health(self) -> bool:
+        return True
+
+    def check_run_worker_health(self, run: DagsterRun) -> CheckRunHealthResult:
+        """FAILED for a forked run whose worker process is gone (or is another process now).
+        A run started the default way is RUNNING here: its process is the code server's child,
+        which Dagster's default launcher does not check either."""
+        if WORKER_PID_TAG not in run.tags:
+            return CheckRunHealthResult(WorkerStatus.RUNNING, "not forked from the run host")
+        pid = int(run.tags[WORKER_PID_TAG])
+        stat = _process_stat(pid)
+        started = run.tags.get(WORKER_START_TAG)
+        if stat is not None and stat[0] not in ZOMBIE_STATES and started in (None, stat[1]):
+            return CheckRunHealthResult(WorkerStatus.RUNNING, run_worker_id=str(pid))
+        return CheckRunHealthResult(
+            WorkerStatus.FAILED,
+            f"the run's worker process {pid} is gone (killed or crashed before ending the run)",
+            run_worker_id=str(pid),
+        )
 
     def dispose(self) -> None:
         with self._host_lock:
@@ -154,6 +188,33 @@ class WarmRunLauncher(DefaultRunLauncher):
         if self._host_process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._host_process.wait(timeout=10)
+
+
+# /proc/<pid>/stat states of a process that has exited (a zombie waits for its parent to reap it).
+ZOMBIE_STATES = frozenset({"Z", "X", "x"})
+
+
+def _process_stat(pid: int) -> tuple[str, str | None] | None:
+    """(state, start time) of process `pid`, from /proc/<pid>/stat; None if there is no such
+    process. Without /proc (not Linux), ("?", None) for a pid that `kill(pid, 0)` finds."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        if Path("/proc/self/stat").exists():
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return ("?", None)
+    except OSError:
+        return None
+    # Field 2, the command name, is in parentheses and may hold spaces; state is field 3 and
+    # the start time field 22.
+    fields = text[text.rindex(")") + 2 :].split()
+    return fields[0], fields[19]
 
 
 def _connectable(path: Path) -> bool:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
+import signal
 import time
 
 import duckdb
@@ -11,13 +13,16 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._core.events import DagsterEventType
+from dagster._core.launcher import WorkerStatus
+from dagster._core.storage.dagster_run import DagsterRun
+from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 from pipeline_api import REPO
 from pipeline_events import sample_events
 
 from pipelines.commands import dagster_home
 from pipelines.defs.dbt import DBT_OP_NAME
 from pipelines.defs.schedules import PIPELINE_JOB
-from pipelines.launcher import WORKER_PID_TAG
+from pipelines.launcher import WORKER_PID_TAG, WORKER_START_TAG, WarmRunLauncher
 
 pytestmark = pytest.mark.slow
 
@@ -116,6 +121,61 @@ def test_terminating_a_forked_run_cancels_it(feed_api, tmp_path, monkeypatch):
         assert instance.run_launcher.terminate(run.run_id)
 
         assert _wait(instance, run.run_id).status == DagsterRunStatus.CANCELED
+
+
+def test_run_monitoring_fails_a_forked_run_whose_worker_was_killed(feed_api, tmp_path, monkeypatch):
+    # A worker killed mid-run (out of memory, a restart) cannot end its run; left STARTED, it
+    # would hold the warehouse's one run slot and every later run would stay queued.
+    feed_api.import_events(sample_events())
+    _instance_env(feed_api, tmp_path / "data", monkeypatch)
+
+    with DagsterInstance.get() as instance:
+        assert instance.run_monitoring_enabled
+        run = _create_run(instance)
+        instance.launch_run(run.run_id, workspace=None)
+        deadline = time.monotonic() + 300
+        while (started := instance.get_run_by_id(run.run_id)).status != DagsterRunStatus.STARTED:
+            assert time.monotonic() < deadline, "the run never started"
+            time.sleep(0.1)
+        launcher = instance.run_launcher
+        assert started.tags[WORKER_START_TAG].isdigit()
+        assert launcher.check_run_worker_health(started).status == WorkerStatus.RUNNING
+
+        worker = int(started.tags[WORKER_PID_TAG])
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while launcher.check_run_worker_health(started).status != WorkerStatus.FAILED:
+            assert time.monotonic() < deadline, "the killed worker still looks alive"
+            time.sleep(0.1)
+        # What the monitoring daemon does with each STARTED run on every poll.
+        (record,) = instance.get_run_records()
+        monitor_started_run(instance, None, record, logging.getLogger("run_monitoring"))
+
+        assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
+        failure = instance.get_records_for_run(
+            run.run_id, of_type=DagsterEventType.RUN_FAILURE
+        ).records
+        assert f"worker process {worker} is gone" in failure[0].event_log_entry.message
+
+
+def test_a_worker_pid_that_is_another_process_now_is_a_dead_worker():
+    launcher = WarmRunLauncher()
+    me = str(os.getpid())
+    runs = {
+        "ours": {WORKER_PID_TAG: me},
+        "reused": {WORKER_PID_TAG: me, WORKER_START_TAG: "1"},
+        "default launch": {},
+    }
+    status = {
+        name: launcher.check_run_worker_health(DagsterRun(job_name="j", tags=tags)).status
+        for name, tags in runs.items()
+    }
+
+    assert status == {
+        "ours": WorkerStatus.RUNNING,
+        "reused": WorkerStatus.FAILED,
+        "default launch": WorkerStatus.RUNNING,
+    }
 
 
 def test_a_host_that_cannot_start_hands_the_run_to_the_default_launcher(
