@@ -17,7 +17,8 @@ __all__ = ["PipelineSummary", "dagster_home", "register", "run_pipeline", "run_w
 # The instance config `pipeline ui` writes: no telemetry, and one warehouse writer at a time
 # (the pool every DuckDB-writing step uses, and the run tag of the pipeline job). Run monitoring
 # fails a run whose worker died without ending it, which would otherwise hold the one run slot
-# for good (pipelines/launcher.py); a run is never resumed, the next scheduled one starts over.
+# for good (pipelines/launcher.py), and frees the pool slot its step held 10 s after; a run is
+# never resumed, the next scheduled one starts over.
 DAGSTER_YAML = """\
 telemetry:
   enabled: false
@@ -32,6 +33,7 @@ run_monitoring:
   enabled: true
   max_resume_run_attempts: 0
   poll_interval_seconds: 30
+  free_slots_after_run_end_seconds: 10
 """
 # With warm runs on (`BANDEJA_PIPELINE_WARM_RUNS`, the default), each run forks from the warm
 # run host instead of starting a fresh interpreter (pipelines/launcher.py).

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import time
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -15,6 +16,7 @@ from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._core.events import DagsterEventType
 from dagster._core.launcher import WorkerStatus
 from dagster._core.storage.dagster_run import DagsterRun
+from dagster._daemon.monitoring import execute_concurrency_slots_iteration
 from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 from pipeline_api import REPO
 from pipeline_events import sample_events
@@ -137,6 +139,10 @@ def test_run_monitoring_fails_a_forked_run_whose_worker_was_killed(feed_api, tmp
         while (started := instance.get_run_by_id(run.run_id)).status != DagsterRunStatus.STARTED:
             assert time.monotonic() < deadline, "the run never started"
             time.sleep(0.1)
+        # killed inside a step that holds the warehouse writers' pool slot
+        while run.run_id not in instance.event_log_storage.get_concurrency_run_ids():
+            assert time.monotonic() < deadline, "the run's steps never claimed a pool slot"
+            time.sleep(0.05)
         launcher = instance.run_launcher
         assert started.tags[WORKER_START_TAG].isdigit()
         assert launcher.check_run_worker_health(started).status == WorkerStatus.RUNNING
@@ -156,6 +162,13 @@ def test_run_monitoring_fails_a_forked_run_whose_worker_was_killed(feed_api, tmp
             run.run_id, of_type=DagsterEventType.RUN_FAILURE
         ).records
         assert f"worker process {worker} is gone" in failure[0].event_log_entry.message
+        # The dead worker's pool slot is freed once the run has been over for 10 s (the same
+        # daemon, same poll); until then the next run's writer steps would wait for it.
+        assert run.run_id in instance.event_log_storage.get_concurrency_run_ids()
+        time.sleep(11)
+        context = SimpleNamespace(instance=instance)
+        list(execute_concurrency_slots_iteration(context, logging.getLogger("run_monitoring")))
+        assert run.run_id not in instance.event_log_storage.get_concurrency_run_ids()
 
 
 def test_a_worker_pid_that_is_another_process_now_is_a_dead_worker():
