@@ -39,6 +39,14 @@ def _wait(instance: DagsterInstance, run_id: str, timeout: float = 600.0):
     raise AssertionError(f"run {run_id} still {run.status} after {timeout} s")
 
 
+def _wait_started(instance: DagsterInstance, run_id: str, timeout: float = 300.0):
+    deadline = time.monotonic() + timeout
+    while (run := instance.get_run_by_id(run_id)).status != DagsterRunStatus.STARTED:
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.1)
+    return run
+
+
 def _engine_messages(instance: DagsterInstance, run_id: str) -> list[str]:
     return [
         record.event_log_entry.dagster_event.message or ""
@@ -115,10 +123,7 @@ def test_terminating_a_forked_run_cancels_it(feed_api, tmp_path, monkeypatch):
     with DagsterInstance.get() as instance:
         run = _create_run(instance)
         instance.launch_run(run.run_id, workspace=None)
-        deadline = time.monotonic() + 300
-        while instance.get_run_by_id(run.run_id).status != DagsterRunStatus.STARTED:
-            assert time.monotonic() < deadline, "the run never started"
-            time.sleep(0.1)
+        _wait_started(instance, run.run_id)
 
         assert instance.run_launcher.terminate(run.run_id)
 
@@ -135,11 +140,9 @@ def test_run_monitoring_fails_a_forked_run_whose_worker_was_killed(feed_api, tmp
         assert instance.run_monitoring_enabled
         run = _create_run(instance)
         instance.launch_run(run.run_id, workspace=None)
-        deadline = time.monotonic() + 300
-        while (started := instance.get_run_by_id(run.run_id)).status != DagsterRunStatus.STARTED:
-            assert time.monotonic() < deadline, "the run never started"
-            time.sleep(0.1)
+        started = _wait_started(instance, run.run_id)
         # killed inside a step that holds the warehouse writers' pool slot
+        deadline = time.monotonic() + 300
         while run.run_id not in instance.event_log_storage.get_concurrency_run_ids():
             assert time.monotonic() < deadline, "the run's steps never claimed a pool slot"
             time.sleep(0.05)
@@ -162,10 +165,10 @@ def test_run_monitoring_fails_a_forked_run_whose_worker_was_killed(feed_api, tmp
             run.run_id, of_type=DagsterEventType.RUN_FAILURE
         ).records
         assert f"worker process {worker} is gone" in failure[0].event_log_entry.message
-        # The dead worker's pool slot is freed once the run has been over for 10 s (the same
-        # daemon, same poll); until then the next run's writer steps would wait for it.
+        # The dead worker's pool slot is freed once the run has been over for the configured
+        # seconds (the same daemon, same poll); until then the next run's writer steps would wait.
         assert run.run_id in instance.event_log_storage.get_concurrency_run_ids()
-        time.sleep(11)
+        time.sleep(instance.run_monitoring_settings["free_slots_after_run_end_seconds"] + 1)
         context = SimpleNamespace(instance=instance)
         list(execute_concurrency_slots_iteration(context, logging.getLogger("run_monitoring")))
         assert run.run_id not in instance.event_log_storage.get_concurrency_run_ids()
