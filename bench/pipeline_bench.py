@@ -41,6 +41,7 @@ from typing import Any
 
 import duckdb
 
+from bench.cpu import cores_busy, cpu_jiffies
 from bench.memory import PeakSampler
 from bench.server import ADMIN_TOKEN, Server
 from ingest.feed import EVENT_COLUMNS, MAX_PAGE_SIZE, PARQUET_MEDIA_TYPE
@@ -174,9 +175,11 @@ def _child_env(data_dir: Path, api_url: str) -> dict[str, str]:
 
 def timed_child(args: list[str], env: dict[str, str], log: Path) -> dict[str, Any]:
     """Run `python -m bench.pipeline_bench --child ...` with its output in `log`; its JSON result
-    with the process's wall time and peak RSS (the whole tree: dbt runs in a subprocess)."""
+    with the process's wall time, peak RSS (the whole tree: dbt runs in a subprocess) and the
+    machine's busy cores meanwhile (bench/cpu.py)."""
     result_file = log.with_suffix(".json")
     result_file.unlink(missing_ok=True)
+    cpu_before = cpu_jiffies()
     started = time.monotonic()
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -200,6 +203,7 @@ def timed_child(args: list[str], env: dict[str, str], log: Path) -> dict[str, An
     result = json.loads(result_file.read_text())
     result["process_seconds"] = round(time.monotonic() - started, 2)
     result["peak_rss_mib"] = round(sampler.peak_mib)
+    result["cores_busy"] = cores_busy(cpu_before, cpu_jiffies())
     return result
 
 
@@ -297,6 +301,7 @@ def child_scheduled(launches: list[str]) -> dict[str, Any]:
                 job_code_origin=job.get_python_origin(),
             )
             print(f"== scheduled run {run.run_id} {how} as_of {as_of}", flush=True)
+            cpu_before = cpu_jiffies()
             started = time.monotonic()
             if how == "host":
                 instance.launch_run(run.run_id, workspace=None)
@@ -321,7 +326,12 @@ def child_scheduled(launches: list[str]) -> dict[str, Any]:
             if record.status.value != "SUCCESS":
                 raise RuntimeError(f"scheduled run {run.run_id} ended {record.status.value}")
             runs.append(
-                {"how": how, "as_of": as_of, "seconds": round(time.monotonic() - started, 2)}
+                {
+                    "how": how,
+                    "as_of": as_of,
+                    "seconds": round(time.monotonic() - started, 2),
+                    "cores_busy": cores_busy(cpu_before, cpu_jiffies()),
+                }
             )
             print(f"== scheduled run {run.run_id} done", flush=True)
     return {"runs": runs}
@@ -515,16 +525,17 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     }
     return [
         f"data set: {report['dataset']}",
-        f"floor:        {floor['seconds']:8.1f} s  peak {floor['peak_rss_mib']:6} MiB",
-        f"full:         {full['seconds']:8.1f} s  peak {full['peak_rss_mib']:6} MiB  "
-        f"({ratio:.1f}x floor; steps {full['steps']})",
+        f"floor:        {floor['seconds']:8.1f} s  peak {floor['peak_rss_mib']:6} MiB"
+        f"{_busy(floor)}",
+        f"full:         {full['seconds']:8.1f} s  peak {full['peak_rss_mib']:6} MiB"
+        f"{_busy(full)}  ({ratio:.1f}x floor; steps {full['steps']})",
         f"  without ingest: {full['seconds'] - ingest:8.1f} s "
         f"({(full['seconds'] - ingest) / floor['seconds']:.1f}x floor; "
         f"steps after ingest sum {dbt_publish:.0f} s)",
-        f"incremental:  {inc['seconds']:8.1f} s  peak {inc['peak_rss_mib']:6} MiB  "
-        f"(steps {inc['steps']})",
-        f"idle (no new event): {idle['seconds']:8.1f} s  peak {idle['peak_rss_mib']:6} MiB  "
-        f"(steps {idle['steps']})",
+        f"incremental:  {inc['seconds']:8.1f} s  peak {inc['peak_rss_mib']:6} MiB"
+        f"{_busy(inc)}  (steps {inc['steps']})",
+        f"idle (no new event): {idle['seconds']:8.1f} s  peak {idle['peak_rss_mib']:6} MiB"
+        f"{_busy(idle)}  (steps {idle['steps']})",
         f"Dagster overhead (run wall time - step times): {overhead}",
         *_scheduled_lines(report),
         *_node_lines("full", full),
@@ -554,8 +565,15 @@ def _scheduled_lines(report: dict[str, Any]) -> list[str]:
             f"{title}: peak {scheduled['peak_rss_mib']} MiB (RSS summed over the processes)"
         )
         for label, run in zip(labels[how], scheduled["runs"], strict=True):
-            lines.append(f"  {label}: {run['seconds']:8.1f} s  (steps {run.get('steps', {})})")
+            lines.append(
+                f"  {label}: {run['seconds']:8.1f} s{_busy(run)}  (steps {run.get('steps', {})})"
+            )
     return lines
+
+
+def _busy(run: dict[str, Any]) -> str:
+    busy = run.get("cores_busy")
+    return "" if busy is None else f"  {busy:.2f} of {os.cpu_count()} cores busy"
 
 
 def _node_lines(label: str, run: dict[str, Any]) -> list[str]:
