@@ -24,8 +24,10 @@ def cpu_jiffies(stat_text: str | None = None) -> tuple[int, int] | None:
     fields = stat_text.split("\n", 1)[0].split()
     if not fields or fields[0] != "cpu" or len(fields) < 5:
         return None
-    # user nice system idle iowait irq softirq steal; guest time is already in user and nice.
+    # user nice system idle iowait irq softirq steal (older kernels stop after idle); guest time
+    # is already in user and nice.
     values = [int(value) for value in fields[1:9]]
+    values += [0] * (8 - len(values))
     idle = values[3] + values[4]
     total = sum(values)
     return total - idle, total

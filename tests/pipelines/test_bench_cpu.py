@@ -23,6 +23,10 @@ def test_cpu_jiffies_counts_all_but_idle_and_iowait_as_busy() -> None:
     assert cpu_jiffies(STAT) == (7000 + 100 + 900 + 50, 7000 + 100 + 900 + 20000 + 400 + 50)
 
 
+def test_cpu_jiffies_reads_the_short_line_of_an_old_kernel() -> None:
+    assert cpu_jiffies("cpu 70 1 9 200\n") == (80, 280)
+
+
 def test_cpu_jiffies_refuses_what_is_not_a_cpu_line() -> None:
     assert cpu_jiffies("") is None
     assert cpu_jiffies("intr 1 2 3 4 5\n") is None
