@@ -29,22 +29,32 @@ from pipelines.launcher import WORKER_PID_TAG, WORKER_START_TAG, WarmRunLauncher
 pytestmark = pytest.mark.slow
 
 
-def _wait(instance: DagsterInstance, run_id: str, timeout: float = 600.0):
+def _poll(value, done, what: str, timeout: float, interval: float = 0.1):
+    """`value()` once `done` holds for it, polled every `interval` s for at most `timeout` s."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = instance.get_run_by_id(run_id)
-        if run.is_finished:
-            return run
-        time.sleep(0.5)
-    raise AssertionError(f"run {run_id} still {run.status} after {timeout} s")
+    while not done(current := value()):
+        assert time.monotonic() < deadline, f"{what} after {timeout} s"
+        time.sleep(interval)
+    return current
+
+
+def _wait(instance: DagsterInstance, run_id: str, timeout: float = 600.0):
+    return _poll(
+        lambda: instance.get_run_by_id(run_id),
+        lambda run: run.is_finished,
+        f"run {run_id} not finished",
+        timeout,
+        interval=0.5,
+    )
 
 
 def _wait_started(instance: DagsterInstance, run_id: str, timeout: float = 300.0):
-    deadline = time.monotonic() + timeout
-    while (run := instance.get_run_by_id(run_id)).status != DagsterRunStatus.STARTED:
-        assert time.monotonic() < deadline, "the run never started"
-        time.sleep(0.1)
-    return run
+    return _poll(
+        lambda: instance.get_run_by_id(run_id),
+        lambda run: run.status == DagsterRunStatus.STARTED,
+        "the run never started",
+        timeout,
+    )
 
 
 def _engine_messages(instance: DagsterInstance, run_id: str) -> list[str]:
@@ -142,20 +152,25 @@ def test_run_monitoring_fails_a_forked_run_whose_worker_was_killed(feed_api, tmp
         instance.launch_run(run.run_id, workspace=None)
         started = _wait_started(instance, run.run_id)
         # killed inside a step that holds the warehouse writers' pool slot
-        deadline = time.monotonic() + 300
-        while run.run_id not in instance.event_log_storage.get_concurrency_run_ids():
-            assert time.monotonic() < deadline, "the run's steps never claimed a pool slot"
-            time.sleep(0.05)
+        _poll(
+            instance.event_log_storage.get_concurrency_run_ids,
+            lambda holders: run.run_id in holders,
+            "the run's steps never claimed a pool slot",
+            300,
+            interval=0.05,
+        )
         launcher = instance.run_launcher
         assert started.tags[WORKER_START_TAG].isdigit()
         assert launcher.check_run_worker_health(started).status == WorkerStatus.RUNNING
 
         worker = int(started.tags[WORKER_PID_TAG])
         os.kill(worker, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while launcher.check_run_worker_health(started).status != WorkerStatus.FAILED:
-            assert time.monotonic() < deadline, "the killed worker still looks alive"
-            time.sleep(0.1)
+        _poll(
+            lambda: launcher.check_run_worker_health(started).status,
+            lambda status: status == WorkerStatus.FAILED,
+            "the killed worker still looks alive",
+            30,
+        )
         # What the monitoring daemon does with each STARTED run on every poll.
         (record,) = instance.get_run_records()
         monitor_started_run(instance, None, record, logging.getLogger("run_monitoring"))
