@@ -16,6 +16,7 @@ from dbt_fixture_warehouse import (
     connect,
     dbt_build,
     local,
+    serving_path,
     write_fixture_warehouse,
 )
 
@@ -212,6 +213,57 @@ def test_rerun_is_identical(built: Path, tmp_path: Path) -> None:
     before = snapshot(built)
     dbt_build(built, tmp_path)
     assert snapshot(built) == before
+
+
+def documented_comments(manifest: Path) -> dict[tuple[str, str, str | None], str]:
+    """(database, relation, column or None) -> description, for every built model and its
+    documented columns."""
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    expected = {}
+    for node in nodes:
+        if node["resource_type"] != "model" or node["config"]["materialized"] == "ephemeral":
+            continue
+        where = (node["database"], node["alias"])
+        expected[(*where, None)] = node["description"]
+        for name, column in node["columns"].items():
+            expected[(*where, name)] = column["description"]
+    return {key: description for key, description in expected.items() if description}
+
+
+def stored_comments(warehouse: Path) -> dict[tuple[str, str, str | None], str | None]:
+    return {
+        (database, relation, column): comment
+        for database, relation, column, comment in query(
+            warehouse,
+            "select database_name, table_name, null, comment from duckdb_tables() "
+            "union all select database_name, view_name, null, comment from duckdb_views() "
+            "where not internal "
+            "union all select database_name, table_name, column_name, comment "
+            "from duckdb_columns()",
+        )
+    }
+
+
+def test_comments_follow_the_docs_and_are_mended(built: Path, tmp_path: Path) -> None:
+    """Every model and documented column carries its description as a DuckDB comment, and a
+    build rewrites one that is missing or stale (it writes only those, macros/persist_docs.sql)."""
+    expected = documented_comments(built.parent / "target" / "manifest.json")
+    assert len(expected) > 300
+    assert {key: stored_comments(built).get(key) for key in expected} == expected
+
+    with duckdb.connect(str(serving_path(built))) as con:
+        con.execute("comment on column fct_cycles.frt_seconds is 'stale'")
+        con.execute("comment on table fct_escalations is null")
+    with duckdb.connect(str(built)) as con:
+        con.execute("comment on column int_cycles_opened.cycle_id is null")
+    assert stored_comments(built)[("serving", "fct_cycles", "frt_seconds")] == "stale"
+    dbt_build(built, tmp_path)
+
+    assert {key: stored_comments(built).get(key) for key in expected} == expected
+    # what the rebuild wrote: the stale comments, not those of an untouched incremental model
+    log = (tmp_path / "logs" / "dbt.log").read_text()
+    assert 'comment on column "serving"."main"."fct_cycles".frt_seconds' in log
+    assert 'comment on column "serving"."main"."fct_messages"' not in log
 
 
 def test_incremental_equals_full_refresh(tmp_path: Path) -> None:
