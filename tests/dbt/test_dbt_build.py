@@ -301,6 +301,9 @@ def test_incremental_equals_full_refresh(tmp_path: Path) -> None:
     dbt_build(full, tmp_path / "b", "--full-refresh")
 
     assert snapshot(incremental) == snapshot(full)
+    # as_of, feed seq and latest instant, though the incremental builds read only newer events
+    run_as_of = "select * from stg_inbox__run_as_of"
+    assert query(incremental, run_as_of) == query(full, run_as_of)
     assert query(
         incremental, "select agent_name, team_id from dim_agents where agent_id = 'zoe'"
     ) == [("Zoe", "vip")]
