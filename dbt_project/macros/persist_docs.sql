@@ -12,16 +12,15 @@
 {%- if not (want_relation or want_columns) -%}
     {{ return('') }}
 {%- endif -%}
+{%- set in_relation = "database_name = '" ~ relation.database ~ "' and schema_name = '"
+    ~ relation.schema ~ "' and " -%}
 {%- set stored = run_query(
     "select column_name, comment from duckdb_columns()"
-    ~ " where database_name = '" ~ relation.database ~ "' and schema_name = '" ~ relation.schema
-    ~ "' and table_name = '" ~ relation.identifier ~ "'"
+    ~ " where " ~ in_relation ~ "table_name = '" ~ relation.identifier ~ "'"
     ~ " union all select null, comment from duckdb_tables()"
-    ~ " where database_name = '" ~ relation.database ~ "' and schema_name = '" ~ relation.schema
-    ~ "' and table_name = '" ~ relation.identifier ~ "'"
+    ~ " where " ~ in_relation ~ "table_name = '" ~ relation.identifier ~ "'"
     ~ " union all select null, comment from duckdb_views()"
-    ~ " where database_name = '" ~ relation.database ~ "' and schema_name = '" ~ relation.schema
-    ~ "' and view_name = '" ~ relation.identifier ~ "'"
+    ~ " where " ~ in_relation ~ "view_name = '" ~ relation.identifier ~ "'"
 ) -%}
 {#- DuckDB matches identifiers case-insensitively, and so does the lookup -#}
 {%- set relation_comment = [none] -%}

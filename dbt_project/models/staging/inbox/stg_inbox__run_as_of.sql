@@ -21,29 +21,23 @@
         ).rows[0] %}
     {%- endif %}
 {%- endif %}
+{%- set stored_seq = previous[0] if previous is not none else 0 %}
+{%- set stored_max = "timestamptz '" ~ previous[1] ~ "+00'"
+    if previous is not none and previous[1] is not none else 'null::timestamptz' %}
 with new_events as (
     select max(occurred_at) as max_occurred_at, max(seq) as max_seq
     from {{ source('inbox', 'inbox_events') }}
     {% if previous is not none %}
-    where seq > {{ previous[0] }}
+    where seq > {{ stored_seq }}
     {% endif %}
 ),
 
 source as (
-    {% if previous is not none %}
+    -- DuckDB's greatest() skips NULLs: with no new event, the stored instant stands
     select
-        {% if previous[1] is none %}
-        max_occurred_at,
-        {% else %}
-        {%- set stored_max = "timestamptz '" ~ previous[1] ~ "+00'" %}
-        coalesce(greatest(max_occurred_at, {{ stored_max }}), {{ stored_max }}) as max_occurred_at,
-        {% endif %}
-        coalesce(max_seq, {{ previous[0] }}) as max_seq
+        greatest(max_occurred_at, {{ stored_max }}) as max_occurred_at,
+        coalesce(max_seq, {{ stored_seq }}) as max_seq
     from new_events
-    {% else %}
-    select max_occurred_at, coalesce(max_seq, 0) as max_seq
-    from new_events
-    {% endif %}
 ),
 
 final as (
