@@ -53,11 +53,20 @@ def _start(args: list[str], env: dict[str, str], **kwargs) -> subprocess.Popen:
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
+    """The newest child first (the live trickle, once everything is up), so it is gone before the
+    API it talks to (stopped together, it printed a connection error at every Ctrl-C); then the
+    rest together, so Dagster's slow exit is waited for once."""
+    if children:
+        _interrupt(children[-1:])
+        _interrupt(children[-2::-1])
+
+
+def _interrupt(children: list[subprocess.Popen]) -> None:
     """SIGINT to each child's process group, 20 s to exit, then SIGKILL to whatever is left."""
-    for child in reversed(children):
+    for child in children:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGINT)
-    for child in reversed(children):
+    for child in children:
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=20)
         with contextlib.suppress(ProcessLookupError):
