@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import dagster as dg
 import pytest
+from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
 
 from ingest.config import load_config
 
@@ -20,7 +23,7 @@ from fixture_serving import build_fixture_serving  # noqa: E402
 
 from bench import dashboard_bench  # noqa: E402
 from bench.memory import PeakSampler  # noqa: E402
-from bench.pipeline_bench import step_seconds  # noqa: E402
+from bench.pipeline_bench import _wait_for_run_end, step_seconds  # noqa: E402
 
 
 def test_step_seconds_reads_dagster_step_durations() -> None:
@@ -75,3 +78,18 @@ def test_dashboard_bench_replays_every_page(tmp_path: Path) -> None:
 def test_dashboard_bench_refuses_a_missing_snapshot(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         dashboard_bench.main(["--serving", str(tmp_path / "missing.duckdb")])
+
+
+def test_waiting_for_a_scheduled_run_returns_its_finished_record(tmp_path: Path) -> None:
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        run = instance.add_run(
+            DagsterRun(job_name="pipeline", run_id="r1", status=DagsterRunStatus.STARTED)
+        )
+        ender = threading.Timer(0.5, instance.report_run_failed, args=(run,))
+        ender.start()
+        try:
+            record = _wait_for_run_end(instance, run.run_id, tmp_path)
+        finally:
+            ender.join()
+    assert record.is_finished and record.status == DagsterRunStatus.FAILURE
