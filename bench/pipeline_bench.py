@@ -479,9 +479,12 @@ def run(work: Path, messages: int, keep: bool, ingest: str) -> dict[str, Any]:
             report[f"scheduled_{how}"] = _scheduled_runs(result, log.read_text())
     finally:
         server.stop()
-        shutil.rmtree(before_day, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(before_day, ignore_errors=True)
     report["serving_db"] = str(data_dir / "serving" / "analytics.duckdb")
-    if not keep:
+    if keep:
+        report["before_day"] = str(before_day)
+    else:
         shutil.rmtree(data_dir, ignore_errors=True)
     return report
 
@@ -618,7 +621,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=10_000_000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/bandeja-pipeline-bench"))
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
-    parser.add_argument("--keep", action="store_true", help="keep the warehouse and serving DB")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the warehouse and serving DB, and the pipeline's state before the extra day "
+        "(`WORK/before-day`: A/B runs of the day start from a copy of it)",
+    )
     parser.add_argument(
         "--ingest",
         choices=["http", "preload"],
