@@ -34,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -489,6 +490,47 @@ def run(work: Path, messages: int, keep: bool, ingest: str) -> dict[str, Any]:
     return report
 
 
+def repeat_day(work: Path, runs: int) -> dict[str, Any]:
+    """`runs` forked day runs, each from a fresh copy of the kept pre-day state (a bench run
+    with `--keep` leaves it in `WORK/before-day`, and the inbox with the day in `WORK/data`):
+    the spread of the incremental figure, which one bench run measures once. Each run is
+    a new run host's first, as in the bench."""
+    before_day, data_dir = work / "before-day", work / "data"
+    if not (before_day / "warehouse.duckdb").exists() or not (data_dir / "inbox.duckdb").exists():
+        raise SystemExit(f"{work}: no kept bench state; run the bench with --keep first")
+    server = Server(data_dir).start(timeout=300)
+    day_runs = []
+    try:
+        env = _child_env(work / "repeat", server.url)
+        for number in range(runs):
+            _copy_pipeline_state(before_day, work / "repeat")
+            wait_for_quiet_machine()
+            log = work / f"repeat-{number}.log"
+            launch = f"host:{DATASET_END.isoformat()}"
+            result = timed_child(["scheduled", "--as-of", launch], env, log)
+            runs_logged = _scheduled_runs(result, log.read_text())["runs"]
+            (run,) = [logged for logged in runs_logged if logged["how"] == "host"]
+            day_runs.append(run)
+            print(f"day run {number + 1}: {_run_line(run)}", flush=True)
+    finally:
+        server.stop()
+        shutil.rmtree(work / "repeat", ignore_errors=True)
+    seconds = sorted(run["seconds"] for run in day_runs)
+    print(
+        f"{runs} forked day runs: median {statistics.median(seconds):.1f} s, "
+        f"min {seconds[0]:.1f} s, max {seconds[-1]:.1f} s"
+    )
+    return {"day_runs": day_runs}
+
+
+def _run_line(run: dict[str, Any]) -> str:
+    steps = run.get("steps", {})
+    return (
+        f"{run['seconds']:.1f} s ({_busy(run).strip()}; ingest {steps.get('raw_inbox_events')} s, "
+        f"dbt {steps.get('bandeja_dbt')} s, publish {steps.get('serving_snapshot')} s)"
+    )
+
+
 PIPELINE_STATE = ("warehouse.duckdb", "serving", "landing")
 
 
@@ -637,6 +679,13 @@ def main(argv: list[str] | None = None) -> int:
         "pulls over HTTP",
     )
     parser.add_argument(
+        "--day-runs",
+        type=int,
+        metavar="N",
+        help="only repeat the incremental run, forked from the run host, N times, each from a "
+        "copy of the state a bench run with --keep left in --work",
+    )
+    parser.add_argument(
         "--child", choices=["pipeline", "floor", "scheduled"], help=argparse.SUPPRESS
     )
     parser.add_argument("--as-of", help=argparse.SUPPRESS)
@@ -651,6 +700,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             result = child_floor(args.warehouse, args.as_of)
         args.result.write_text(json.dumps(result, default=str))
+        return 0
+    if args.day_runs:
+        report = repeat_day(args.work, args.day_runs)
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2, default=str))
         return 0
     if args.messages < 1000:
         parser.error("--messages must be at least 1000")
