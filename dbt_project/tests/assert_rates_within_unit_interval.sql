@@ -1,4 +1,7 @@
 -- Every rate is a share: 0..1 (NULL when its denominator is 0).
+{#- It reads three models: Dagster shows it as a check of rpt_kpis_daily, the first of them,
+    rather than as an observation with a warning in every run. -#}
+{{ config(meta={'dagster': {'ref': {'name': 'rpt_kpis_daily'}}}) }}
 {% set rates = ['reopen_rate', 'sla_compliance_rate', 'csat_rate', 'csat_response_rate',
                 'conversion_rate', 'escalated_rate', 'reassigned_rate'] %}
 {% for model in ['rpt_kpis_daily', 'rpt_kpis_weekly'] %}

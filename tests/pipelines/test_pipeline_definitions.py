@@ -71,6 +71,14 @@ def test_only_the_checks_every_run_builds_are_blocking():
     assert sum(blocking.values()) > len(blocking) / 2
 
 
+def test_singular_tests_over_several_models_are_checks_of_the_model_they_name():
+    # Without `meta.dagster.ref`, dagster-dbt logs such a test as an observation, with a
+    # warning in every run, and the UI shows no check for it.
+    checks = {spec.name: spec.asset_key for spec in bandeja_dbt_models.check_specs}
+    for name in ("assert_sla_statuses_add_up", "assert_rates_within_unit_interval"):
+        assert checks[name] == dg.AssetKey("rpt_kpis_daily")
+
+
 def test_dbt_args_carry_the_business_config_and_the_env_the_as_of():
     config = BusinessConfig(
         sla=SlaConfig(business_target_seconds=120, offhours_target_seconds=900, clock="business"),
