@@ -701,7 +701,9 @@ def main(argv: list[str] | None = None) -> int:
             result = child_floor(args.warehouse, args.as_of)
         args.result.write_text(json.dumps(result, default=str))
         return 0
-    if args.day_runs:
+    if args.day_runs is not None:
+        if args.day_runs < 1:
+            parser.error("--day-runs must be at least 1")
         report = repeat_day(args.work, args.day_runs)
         if args.json:
             args.json.write_text(json.dumps(report, indent=2, default=str))
