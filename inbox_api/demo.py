@@ -162,14 +162,23 @@ def run_demo(*, days: int, agents: int, seed: int, exit_after_setup: bool = Fals
         dagster_started = _port_free(settings.host, DAGSTER_PORT)
         if dagster_started:
             _step(f"Starting Dagster's UI on http://{settings.host}:{DAGSTER_PORT}")
-            children.append(
-                _start(
-                    _bandeja("pipeline", "ui", "--port", str(DAGSTER_PORT)),
-                    env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
+            dagster = _start(
+                _bandeja("pipeline", "ui", "--port", str(DAGSTER_PORT)),
+                env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
+            children.append(dagster)
+            # Answering before the banner below names it (it takes ~20 s to load the code).
+            try:
+                _wait_http(
+                    f"http://{settings.host}:{DAGSTER_PORT}/server_info", 180, "Dagster", dagster
+                )
+            except RuntimeError as exc:
+                print(f"warning: {exc}; the demo runs the pipeline itself instead", flush=True)
+                children.remove(dagster)
+                _interrupt([dagster])
+                dagster_started = False
         _step("Starting a live trickle of customers and agents (10x real time)")
         children.append(
             _start(
