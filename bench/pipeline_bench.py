@@ -282,7 +282,8 @@ def child_scheduled(launches: list[str]) -> dict[str, Any]:
     from pipelines.defs.dbt import DBT_OP_NAME
     from pipelines.defs.schedules import PIPELINE_JOB
 
-    os.environ["DAGSTER_HOME"] = str(dagster_home(Settings().data_dir))
+    home = dagster_home(Settings().data_dir)
+    os.environ["DAGSTER_HOME"] = str(home)
     repository = ReconstructableRepository.for_module(
         "pipelines.definitions", "defs", working_directory=os.getcwd()
     )
@@ -323,7 +324,7 @@ def child_scheduled(launches: list[str]) -> dict[str, Any]:
                 )
                 command = [sys.executable, "-m", "dagster", "api", "execute_run"]
                 subprocess.run([*command, serialize_value(worker)], check=False)
-            record = _wait_for_run_end(instance, run.run_id, dagster_home(Settings().data_dir))
+            record = _wait_for_run_end(instance, run.run_id, home)
             if record.status.value != "SUCCESS":
                 raise RuntimeError(f"scheduled run {run.run_id} ended {record.status.value}")
             runs.append(
@@ -502,16 +503,16 @@ def repeat_day(work: Path, runs: int) -> dict[str, Any]:
     day_runs = []
     try:
         env = _child_env(work / "repeat", server.url)
+        launch = f"host:{DATASET_END.isoformat()}"
         for number in range(runs):
             _copy_pipeline_state(before_day, work / "repeat")
             wait_for_quiet_machine()
             log = work / f"repeat-{number}.log"
-            launch = f"host:{DATASET_END.isoformat()}"
             result = timed_child(["scheduled", "--as-of", launch], env, log)
             runs_logged = _scheduled_runs(result, log.read_text())["runs"]
             (run,) = [logged for logged in runs_logged if logged["how"] == "host"]
             day_runs.append(run)
-            print(f"day run {number + 1}: {_run_line(run)}", flush=True)
+            print(f"  day run {number + 1}: {_run_line(run)}", flush=True)
     finally:
         server.stop()
         shutil.rmtree(work / "repeat", ignore_errors=True)
@@ -521,14 +522,6 @@ def repeat_day(work: Path, runs: int) -> dict[str, Any]:
         f"min {seconds[0]:.1f} s, max {seconds[-1]:.1f} s"
     )
     return {"day_runs": day_runs}
-
-
-def _run_line(run: dict[str, Any]) -> str:
-    steps = run.get("steps", {})
-    return (
-        f"{run['seconds']:.1f} s ({_busy(run).strip()}; ingest {steps.get('raw_inbox_events')} s, "
-        f"dbt {steps.get('bandeja_dbt')} s, publish {steps.get('serving_snapshot')} s)"
-    )
 
 
 PIPELINE_STATE = ("warehouse.duckdb", "serving", "landing")
@@ -635,10 +628,13 @@ def _scheduled_lines(report: dict[str, Any]) -> list[str]:
             f"{title}: peak {scheduled['peak_rss_mib']} MiB (RSS summed over the processes)"
         )
         for label, run in zip(labels[how], scheduled["runs"], strict=True):
-            lines.append(
-                f"  {label}: {run['seconds']:8.1f} s{_busy(run)}  (steps {run.get('steps', {})})"
-            )
+            lines.append(f"  {label}: {_run_line(run)}")
     return lines
+
+
+def _run_line(run: dict[str, Any]) -> str:
+    """A timed run: its seconds, the busy cores, its steps' seconds."""
+    return f"{run['seconds']:8.1f} s{_busy(run)}  (steps {run.get('steps', {})})"
 
 
 def _busy(run: dict[str, Any]) -> str:
