@@ -12,9 +12,11 @@ holding the old file keeps reading the old inode, the next reader opens the new 
 sees a half-written database.
 """
 
+import atexit
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -53,6 +55,8 @@ MAX_FREE_BLOCK_SHARE = 0.4
 # written by another version) is never reused: the next build starts from an empty file. (After
 # an inbox reset the feed's seqs restart: run `bandeja pipeline run --full-refresh`.)
 MANIFEST_VERSION = 2
+# A copy file (`.analytics.duckdb.build.<hex>.tmp`) this old is a crashed run's: removed.
+STALE_COPY_SECONDS = 3600.0
 
 
 class PublishError(RuntimeError):
@@ -109,20 +113,122 @@ def _reusable(serving_db: Path) -> bool:
     )
 
 
+@dataclass
+class _EarlyCopy:
+    serving_db: Path
+    staging: Path
+    # The snapshot's identity throughout the copy; None until (unless) the copy ends well.
+    identity: dict[str, int] | None = None
+    thread: threading.Thread = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.thread = threading.Thread(target=self._copy, name="serving-copy", daemon=True)
+
+    def _copy(self) -> None:
+        try:
+            self.identity = _copy_snapshot(self.serving_db, self.staging)
+        except OSError:
+            self.identity = None
+        if self.identity is None:
+            self.staging.unlink(missing_ok=True)
+
+
+_early_copies: dict[Path, _EarlyCopy] = {}
+_early_lock = threading.Lock()
+
+
+def _copy_name(build: Path) -> Path:
+    return build.with_name(f"{build.name}.{uuid.uuid4().hex}.tmp")
+
+
+def _copy_snapshot(serving_db: Path, staging: Path) -> dict[str, int] | None:
+    """Copy the snapshot into `staging` (copy_file_range/sendfile, no Python loop; the
+    snapshot itself is never written); its identity when it was the vouched-for file throughout
+    the copy, else None."""
+    if not _reusable(serving_db):
+        return None
+    before = _file_identity(serving_db)
+    shutil.copyfile(serving_db, staging)
+    after = _file_identity(serving_db) if serving_db.exists() else None
+    return before if after == before else None
+
+
+def start_serving_copy(serving_db: Path) -> None:
+    """Start copying the snapshot for this process's next `prepare_serving_build`, on a daemon
+    thread, so the copy (1.4 s of kernel time for the 10 M-message bench's 0.5 GB snapshot)
+    overlaps the steps before dbt instead of delaying dbt's first query. A snapshot published
+    meanwhile (by another run) makes `prepare_serving_build` discard the copy and copy again."""
+    serving_db = Path(serving_db)
+    serving_db.parent.mkdir(parents=True, exist_ok=True)
+    early = _EarlyCopy(serving_db, _copy_name(build_path(serving_db)))
+    with _early_lock:
+        previous = _early_copies.pop(serving_db, None)
+        _early_copies[serving_db] = early
+    if previous is not None:
+        previous.thread.join()
+        previous.staging.unlink(missing_ok=True)
+    early.thread.start()
+
+
+def _take_early_copy(serving_db: Path) -> Path | None:
+    """The finished early copy of the snapshot as it is now, if there is one; else None (and no
+    copy file left behind)."""
+    with _early_lock:
+        early = _early_copies.pop(serving_db, None)
+    if early is None:
+        return None
+    early.thread.join()
+    if (
+        early.identity is not None
+        and early.staging.exists()
+        and _reusable(serving_db)
+        and _file_identity(serving_db) == early.identity
+    ):
+        return early.staging
+    early.staging.unlink(missing_ok=True)
+    return None
+
+
+@atexit.register
+def _discard_early_copies() -> None:
+    """At exit, the copies no build took (a run that stopped before its dbt step)."""
+    with _early_lock:
+        copies = list(_early_copies.values())
+        _early_copies.clear()
+    for early in copies:
+        early.thread.join()
+        early.staging.unlink(missing_ok=True)
+
+
+def _remove_stale_copies(build: Path) -> None:
+    """Copy files a crashed run left (a copy in progress is never this old)."""
+    cutoff = time.time() - STALE_COPY_SECONDS
+    for path in build.parent.glob(f"{build.name}.*.tmp"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except FileNotFoundError:
+            continue
+
+
 def prepare_serving_build(serving_db: Path) -> Path:
     """The build file for the next dbt run: a copy of the current snapshot when its manifest
     vouches for it, else absent (dbt then creates it and builds every serving table in full).
-    A build file left by a failed run is discarded either way."""
+    A build file left by a failed run is discarded either way. The copy is the one
+    `start_serving_copy` made, when it is of the snapshot still in place."""
     serving_db, build = Path(serving_db), build_path(Path(serving_db))
     serving_db.parent.mkdir(parents=True, exist_ok=True)
     _remove(build)
-    if _reusable(serving_db):
-        staging = build.with_name(f"{build.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            # copy_file_range/sendfile, no Python loop; the snapshot itself is never written.
+    _remove_stale_copies(build)
+    staging = _take_early_copy(serving_db)
+    try:
+        if staging is None and _reusable(serving_db):
+            staging = _copy_name(build)
             shutil.copyfile(serving_db, staging)
+        if staging is not None:
             os.replace(staging, build)
-        finally:
+    finally:
+        if staging is not None:
             staging.unlink(missing_ok=True)
     return build
 

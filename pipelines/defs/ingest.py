@@ -22,6 +22,7 @@ from pipelines.defs.resources import (
     connect_warehouse,
     warehouse_lock,
 )
+from pipelines.serving import start_serving_copy
 
 # Asset keys equal the dbt source relations (`raw.inbox_events` -> `raw_inbox_events`), so the
 # dbt translator lines lineage up without glue.
@@ -42,8 +43,9 @@ RAW_BUSINESS_INTERVALS = dg.AssetKey("raw_business_intervals")
 def raw_inbox_events(context: dg.AssetExecutionContext, bandeja: BandejaSettings):
     settings = bandeja.settings()
     landing = landing_dir(settings.data_dir)
-    # The dbt step's parse, while the feed downloads (the run's next Python-heavy wait).
+    # The dbt step's parse and its copy of the serving snapshot, while the feed downloads.
     start_build_parse(bandeja)
+    start_serving_copy(settings.serving_db)
     with warehouse_lock(settings.warehouse_db):
         result = pull_feed(settings.api_url, settings.feed_token.get_secret_value(), landing)
         settings.warehouse_db.parent.mkdir(parents=True, exist_ok=True)

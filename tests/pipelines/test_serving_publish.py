@@ -4,6 +4,7 @@ the warehouse's reports and swaps it in; readers never see a torn file."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -18,6 +19,7 @@ from pipelines.serving import (
     manifest_path,
     prepare_serving_build,
     publish_serving_build,
+    start_serving_copy,
 )
 
 
@@ -120,6 +122,54 @@ def test_the_next_build_starts_from_the_snapshot_only_when_its_manifest_vouches(
     _dbt_builds(serving, warehouse, cycles=4)
     publish_serving_build(warehouse, serving)
     assert prepare_serving_build(serving).exists()
+
+
+def _copies(serving: Path) -> list[Path]:
+    return sorted(serving.parent.glob(f"{build_path(serving).name}.*.tmp"))
+
+
+def test_the_early_copy_is_the_build_only_while_it_is_the_snapshot_in_place(tmp_path):
+    """The run's first step starts copying the snapshot (start_serving_copy); the dbt step
+    takes that copy, unless another publish replaced the snapshot in between."""
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb")
+    serving = tmp_path / "analytics.duckdb"
+    _dbt_builds(serving, warehouse, cycles=3)
+    publish_serving_build(warehouse, serving)
+
+    start_serving_copy(serving)
+    build = prepare_serving_build(serving)
+    assert _content(build) == _content(serving)
+    assert _copies(serving) == []
+
+    # A publish lands between the copy and the dbt step: the copy is stale, so it is dropped
+    # and the build is copied again from the new snapshot.
+    start_serving_copy(serving)
+    _dbt_builds(serving, warehouse, cycles=5)
+    publish_serving_build(warehouse, serving)
+    build = prepare_serving_build(serving)
+    assert _content(build) == _content(serving)
+    assert _copies(serving) == []
+
+    # No snapshot the manifest vouches for: no copy, and the build starts empty.
+    manifest_path(serving).unlink()
+    start_serving_copy(serving)
+    assert not prepare_serving_build(serving).exists()
+    assert _copies(serving) == []
+
+
+def test_a_copy_a_crashed_run_left_is_removed_once_stale(tmp_path):
+    warehouse = _warehouse(tmp_path / "warehouse.duckdb")
+    serving = tmp_path / "analytics.duckdb"
+    _dbt_builds(serving, warehouse, cycles=3)
+    publish_serving_build(warehouse, serving)
+    stale = build_path(serving).with_name(f"{build_path(serving).name}.dead.tmp")
+    fresh = build_path(serving).with_name(f"{build_path(serving).name}.busy.tmp")
+    stale.write_bytes(b"half a copy")
+    fresh.write_bytes(b"a copy in progress")
+    old = dt.datetime.now().timestamp() - 2 * 3600
+    os.utime(stale, (old, old))
+    prepare_serving_build(serving)
+    assert _copies(serving) == [fresh]
 
 
 def test_a_leftover_build_of_a_failed_run_is_discarded(tmp_path):
