@@ -4,12 +4,13 @@
 {% macro has_new_events(event_types, watermark) -%}
 {#- Whether the feed holds events of `event_types` with a seq above `watermark` (a literal feed
     seq), asked when the model compiles: a model can then leave out a relation that is costly to
-    read and changes only with those events (stg_inbox__agents reads the whole feed). The model
-    needs `-- depends_on: {{ ref('stg_inbox__event_keys') }}`. Use only inside
-    `is_incremental()`. -#}
+    read and changes only with those events (stg_inbox__agents reads the whole feed). It asks
+    the feed itself (stg_inbox__event_keys is ephemeral, which a query of its own cannot read);
+    the model keeps `-- depends_on: {{ ref('stg_inbox__event_keys') }}` for its lineage. Use
+    only inside `is_incremental()`. -#}
 {%- if execute -%}
     {%- set result = run_query(
-        'select count(*) from ' ~ ref('stg_inbox__event_keys')
+        'select count(*) from ' ~ source('inbox', 'inbox_events')
         ~ ' where seq > ' ~ watermark ~ ' and ' ~ event_type_in(event_types)
     ) -%}
     {{- return(result.columns[0].values()[0] > 0) -}}

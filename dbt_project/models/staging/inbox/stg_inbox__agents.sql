@@ -1,3 +1,6 @@
+{{ config(materialized='ephemeral') }}
+{#- Latest state of each agent. Ephemeral: inlined into dim_agents and dim_teams, its only
+    readers, so a run pays for no view node of its own (~0.25 s of dbt per node). -#}
 with source as (
     select * from {{ source('inbox', 'inbox_events') }}
     where event_type = 'agent'

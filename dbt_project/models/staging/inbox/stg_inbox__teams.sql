@@ -1,3 +1,5 @@
+{{ config(materialized='ephemeral') }}
+{#- Latest state of each team. Ephemeral: inlined into dim_teams, its only reader. -#}
 with source as (
     select * from {{ source('inbox', 'inbox_events') }}
     where event_type = 'team'
