@@ -13,6 +13,7 @@ sees a half-written database.
 """
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -125,10 +126,10 @@ class _EarlyCopy:
         self.thread = threading.Thread(target=self._copy, name="serving-copy", daemon=True)
 
     def _copy(self) -> None:
-        try:
+        # A copy that fails (a full disk, say) is left to prepare_serving_build, which copies
+        # again and raises the error in the dbt step.
+        with contextlib.suppress(OSError):
             self.identity = _copy_snapshot(self.serving_db, self.staging)
-        except OSError:
-            self.identity = None
         if self.identity is None:
             self.staging.unlink(missing_ok=True)
 
@@ -159,7 +160,6 @@ def start_serving_copy(serving_db: Path) -> None:
     overlaps the steps before dbt instead of delaying dbt's first query. A snapshot published
     meanwhile (by another run) makes `prepare_serving_build` discard the copy and copy again."""
     serving_db = Path(serving_db)
-    serving_db.parent.mkdir(parents=True, exist_ok=True)
     early = _EarlyCopy(serving_db, _copy_name(build_path(serving_db)))
     with _early_lock:
         previous = _early_copies.pop(serving_db, None)

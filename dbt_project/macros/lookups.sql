@@ -5,9 +5,9 @@
 {#- Whether the feed holds events of `event_types` with a seq above `watermark` (a literal feed
     seq), asked when the model compiles: a model can then leave out a relation that is costly to
     read and changes only with those events (stg_inbox__agents reads the whole feed). It asks
-    the feed itself (stg_inbox__event_keys is ephemeral, which a query of its own cannot read);
-    the model keeps `-- depends_on: {{ ref('stg_inbox__event_keys') }}` for its lineage. Use
-    only inside `is_incremental()`. -#}
+    the feed itself (stg_inbox__event_keys is ephemeral, which a query of its own cannot read),
+    so the model declares `-- depends_on: {{ source('inbox', 'inbox_events') }}` (a ref to the
+    ephemeral model would only inline an unused CTE). Use only inside `is_incremental()`. -#}
 {%- if execute -%}
     {%- set result = run_query(
         'select count(*) from ' ~ source('inbox', 'inbox_events')

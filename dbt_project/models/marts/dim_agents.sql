@@ -1,4 +1,4 @@
--- depends_on: {{ ref('stg_inbox__event_keys') }}
+-- depends_on: {{ source('inbox', 'inbox_events') }}
 {{
     config(
         materialized='incremental',
