@@ -3,8 +3,8 @@
 
 {% macro has_new_events(event_types, watermark) -%}
 {#- Whether the feed holds events of `event_types` with a seq above `watermark` (a literal feed
-    seq), asked when the model compiles: a model can then leave out a relation that is costly to
-    read and changes only with those events (stg_inbox__agents reads the whole feed). It asks
+    seq), asked when the model compiles: a model can then leave out a relation that changes only
+    with those events (stg_inbox__agents: every agent event, parsed). It asks
     the feed itself (stg_inbox__event_keys is ephemeral, which a query of its own cannot read),
     so the model declares `-- depends_on: {{ source('inbox', 'inbox_events') }}` (a ref to the
     ephemeral model would only inline an unused CTE). Use only inside `is_incremental()`. -#}

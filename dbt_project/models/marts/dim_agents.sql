@@ -12,9 +12,9 @@
     unknown member 'unassigned' (team queue).
     Incremental: the table is its own lookup of the agent ids seen so far, so a run reads only the
     staging rows after its watermark (the scans skip older row groups) and adds the ids it does
-    not hold yet. A new agent event (a rename, a team or skill change) rebuilds every row, since
-    stg_inbox__agents reads the whole feed; the ids seen never disappear, so a rebuild rewrites
-    every stored row. -#}
+    not hold yet. A new agent event (a rename, a team or skill change) rebuilds every row from
+    stg_inbox__agents (each agent's latest event); the ids seen never disappear, so a rebuild
+    rewrites every stored row. -#}
 {%- set rebuild = true %}
 {%- if is_incremental() %}
 {%- set watermark = model_watermark() %}

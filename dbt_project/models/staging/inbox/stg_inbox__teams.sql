@@ -1,22 +1,18 @@
 {{ config(materialized='ephemeral') }}
 {#- Latest state of each team. Ephemeral: inlined into dim_teams, its only reader. -#}
 with source as (
-    select * from {{ source('inbox', 'inbox_events') }}
+    -- deduplicated by event_id there
+    select * from {{ ref('stg_inbox__events') }}
     where event_type = 'team'
-),
-
-deduplicated as (
-    select * from source
-    qualify row_number() over (partition by event_id order by seq) = 1
 ),
 
 renamed as (
     select
-        payload ->> '$.team_id' as team_id,
-        payload ->> '$.name' as team_name,
+        directory_payload ->> '$.team_id' as team_id,
+        directory_payload ->> '$.name' as team_name,
         occurred_at as changed_at,
         seq
-    from deduplicated
+    from source
 ),
 
 latest as (
