@@ -1,7 +1,7 @@
 -- depends_on: {{ ref('int_conversations_touched') }}
 {#- The backlog state of each cycle as segments of constant (team, agent, status, age bucket):
-    cut at every status change, assignment, wait start/end and age-bucket threshold while the
-    cycle is open. fct_backlog_snapshots counts segments per snapshot with a sweep line, so its
+    cut at every status change, assignment, start and end of a wait some snapshot instant sees,
+    and age-bucket threshold while the cycle is open. fct_backlog_snapshots counts segments per snapshot with a sweep line, so its
     cost follows the number of events, not cycles x snapshots.
     Segments no snapshot of the calendar sees (most last minutes) are dropped: against every
     calendar instant, not only those up to as_of, so a segment never depends on as_of and a cycle
@@ -41,17 +41,37 @@ attributes as not materialized (
     {{ in_scope('where') }}
 ),
 
-waits as not materialized (
+snapshots as (
+    select snapshot_at from ({{ backlog_snapshot_instants() }})
+),
+
+waits as materialized (
+    -- only the waits some snapshot instant sees (~1 in 9 at 10 M messages: most last minutes).
+    -- One no snapshot sees changes no count: its start and end would only cut the segments
+    -- around it, which then hold the same state on both sides of it, and a segment inside it
+    -- is dropped below anyway; without its two change points the window below sorts ~2.7 M
+    -- points instead of 9.2 M. Against every calendar instant, as observed_points. Materialized:
+    -- three readers would each repeat the ASOF join.
     select
-        conversation_key,
-        cycle_number,
-        wait.started_at as wait_started_at,
-        wait.ended_at as wait_ended_at
+        all_waits.conversation_key,
+        all_waits.cycle_number,
+        all_waits.wait_started_at,
+        all_waits.wait_ended_at
     from (
-        select conversation_key, cycle_number, unnest(waits) as wait
-        from {{ ref('int_cycles_responded') }}
-        where len(waits) > 0 {{ in_scope('and') }}
-    )
+        select
+            conversation_key,
+            cycle_number,
+            wait.started_at as wait_started_at,
+            wait.ended_at as wait_ended_at
+        from (
+            select conversation_key, cycle_number, unnest(waits) as wait
+            from {{ ref('int_cycles_responded') }}
+            where len(waits) > 0 {{ in_scope('and') }}
+        )
+    ) as all_waits
+    asof left join snapshots
+        on all_waits.wait_started_at <= snapshots.snapshot_at
+    where all_waits.wait_ended_at is null or snapshots.snapshot_at < all_waits.wait_ended_at
 ),
 
 status_changes as not materialized (
@@ -64,10 +84,6 @@ assignments as not materialized (
     select conversation_key, agent_id, team_id, occurred_at as assigned_at
     from {{ ref('stg_inbox__events') }}
     where event_type = 'assignment' {{ in_scope('and') }}
-),
-
-snapshots as (
-    select snapshot_at from ({{ backlog_snapshot_instants() }})
 ),
 
 change_points as (
