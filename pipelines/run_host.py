@@ -28,6 +28,7 @@ import select
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,8 @@ REPO = Path(__file__).resolve().parents[1]
 CODE_PACKAGES = ("pipelines", "ingest", "inbox_api", "dashboards")
 # How often the host looks whether its parent is gone, in seconds.
 POLL_SECONDS = 1.0
+# How long after a discarded interrupt a worker sends itself SIGINT again, in seconds.
+REDELIVER_SECONDS = 0.05
 
 
 def code_fingerprint() -> list[tuple[str, int, int]]:
@@ -109,11 +112,40 @@ def serve(socket_path: Path) -> None:
         print("run host: the launcher's process is gone; exiting", flush=True)
 
 
+def redeliver_swallowed_interrupts() -> None:
+    """Make an interrupt that Python had to discard arrive again.
+
+    Dagster turns SIGINT into an exception raised from its signal handler wherever the main
+    thread is. When that is a garbage-collection callback (a weakref's, sqlalchemy's, say),
+    Python cannot propagate it: it prints "Exception ignored in ..." and goes on, and the run
+    it was meant to cancel ends as a success (seen once in CI: the terminate test's run, its
+    interrupt raised inside sqlalchemy's `_collection_gced`). This hook, which Python calls
+    for every such discarded exception, sends the process SIGINT again when the discarded one
+    was an interrupt, so it is raised anew where the handler next runs. From a timer thread,
+    a little later: sent at once, the handler would run inside the hook (Python checks for
+    signals right after `os.kill`, and while the hook waits for a thread to start) and be
+    discarded again. Discarded again anyway (another callback), it is sent again.
+    """
+    from dagster._core.errors import DagsterExecutionInterruptedError
+
+    default_hook = sys.unraisablehook
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        default_hook(unraisable)
+        if isinstance(unraisable.exc_value, KeyboardInterrupt | DagsterExecutionInterruptedError):
+            again = threading.Timer(REDELIVER_SECONDS, os.kill, (os.getpid(), signal.SIGINT))
+            again.daemon = True
+            again.start()
+
+    sys.unraisablehook = hook
+
+
 def _execute(run_id: str, instance_ref: str) -> int:
     """In the forked child: the run, as `dagster api execute_run` executes it."""
     # A worker takes SIGINT (the launcher's terminate) as Ctrl-C: Dagster cancels the run.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    redeliver_swallowed_interrupts()
     try:
         from dagster._cli.api import _execute_run_command_body
         from dagster._core.instance import DagsterInstance, InstanceRef

@@ -6,7 +6,9 @@ import datetime as dt
 import logging
 import os
 import signal
+import sys
 import time
+import weakref
 from types import SimpleNamespace
 
 import duckdb
@@ -25,6 +27,7 @@ from pipelines.commands import dagster_home
 from pipelines.defs.dbt import DBT_OP_NAME
 from pipelines.defs.schedules import PIPELINE_JOB
 from pipelines.launcher import WORKER_PID_TAG, WORKER_START_TAG, WarmRunLauncher
+from pipelines.run_host import redeliver_swallowed_interrupts
 
 pytestmark = pytest.mark.slow
 
@@ -138,6 +141,32 @@ def test_terminating_a_forked_run_cancels_it(feed_api, tmp_path, monkeypatch):
         assert instance.run_launcher.terminate(run.run_id)
 
         assert _wait(instance, run.run_id).status == DagsterRunStatus.CANCELED
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_interrupt_discarded_in_a_gc_callback_arrives_again(monkeypatch):
+    # Dagster raises SIGINT as an exception from its signal handler, wherever the main thread
+    # is; inside a weakref (garbage-collection) callback Python discards it, and the run it was
+    # to cancel went on (once in CI). A forked worker's hook sends SIGINT again.
+    monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)
+    redeliver_swallowed_interrupts()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    class Collected:
+        pass
+
+    def interrupted_callback(_ref: weakref.ref) -> None:
+        raise KeyboardInterrupt  # as Dagster's handler raises it, here inside the callback
+
+    try:
+        collected = Collected()
+        ref = weakref.ref(collected, interrupted_callback)
+        with pytest.raises(KeyboardInterrupt):
+            del collected  # the callback runs now; its exception is discarded
+            time.sleep(5)  # the signal sent again interrupts the sleep
+        assert ref() is None
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_run_monitoring_fails_a_forked_run_whose_worker_was_killed(feed_api, tmp_path, monkeypatch):
