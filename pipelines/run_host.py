@@ -132,7 +132,12 @@ def redeliver_swallowed_interrupts() -> None:
 
     def hook(unraisable: sys.UnraisableHookArgs) -> None:
         default_hook(unraisable)
-        if isinstance(unraisable.exc_value, KeyboardInterrupt | DagsterExecutionInterruptedError):
+        # Only the main thread's: signal handlers run there. The KeyboardInterrupt the dbt step
+        # raises in dbt's thread (dbt_runner._interrupt) comes after the run's own interrupt,
+        # while the step waits for that thread; a signal then would cut that wait short.
+        if threading.current_thread() is threading.main_thread() and isinstance(
+            unraisable.exc_value, KeyboardInterrupt | DagsterExecutionInterruptedError
+        ):
             again = threading.Timer(REDELIVER_SECONDS, os.kill, (os.getpid(), signal.SIGINT))
             again.daemon = True
             again.start()
