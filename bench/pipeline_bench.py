@@ -601,9 +601,9 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"{_busy(floor)}",
         f"full:         {full['seconds']:8.1f} s  peak {full['peak_rss_mib']:6} MiB"
         f"{_busy(full)}  ({ratio:.1f}x floor; steps {full['steps']})",
-        f"  before it, loading the definitions: {full.get('load_seconds')} s "
+        f"  before it, loading the definitions: {full['load_seconds']} s "
         f"(imports, and the dbt parse of a fresh clone: "
-        f"{(full['seconds'] + full.get('load_seconds', 0)) / floor['seconds']:.1f}x floor with it)",
+        f"{(full['seconds'] + full['load_seconds']) / floor['seconds']:.1f}x floor with it)",
         f"  without ingest: {full['seconds'] - ingest:8.1f} s "
         f"({(full['seconds'] - ingest) / floor['seconds']:.1f}x floor; "
         f"steps after ingest sum {dbt_publish:.0f} s)",

@@ -1,8 +1,9 @@
 -- depends_on: {{ ref('int_conversations_touched') }}
 {#- The backlog state of each cycle as segments of constant (team, agent, status, age bucket):
     cut at every status change, assignment, start and end of a wait some snapshot instant sees,
-    and age-bucket threshold while the cycle is open. fct_backlog_snapshots counts segments per snapshot with a sweep line, so its
-    cost follows the number of events, not cycles x snapshots.
+    and age-bucket threshold while the cycle is open. fct_backlog_snapshots counts segments per
+    snapshot with a sweep line, so its cost follows the number of events, not cycles x
+    snapshots.
     Segments no snapshot of the calendar sees (most last minutes) are dropped: against every
     calendar instant, not only those up to as_of, so a segment never depends on as_of and a cycle
     that stays open is not rewritten when as_of moves on.
@@ -53,25 +54,18 @@ waits as materialized (
     -- points instead of 9.2 M. Against every calendar instant, as observed_points. Materialized:
     -- three readers would each repeat the ASOF join.
     select
-        all_waits.conversation_key,
-        all_waits.cycle_number,
-        all_waits.wait_started_at,
-        all_waits.wait_ended_at
+        responded.conversation_key,
+        responded.cycle_number,
+        responded.wait.started_at as wait_started_at,
+        responded.wait.ended_at as wait_ended_at
     from (
-        select
-            conversation_key,
-            cycle_number,
-            wait.started_at as wait_started_at,
-            wait.ended_at as wait_ended_at
-        from (
-            select conversation_key, cycle_number, unnest(waits) as wait
-            from {{ ref('int_cycles_responded') }}
-            where len(waits) > 0 {{ in_scope('and') }}
-        )
-    ) as all_waits
+        select conversation_key, cycle_number, unnest(waits) as wait
+        from {{ ref('int_cycles_responded') }}
+        where len(waits) > 0 {{ in_scope('and') }}
+    ) as responded
     asof left join snapshots
-        on all_waits.wait_started_at <= snapshots.snapshot_at
-    where all_waits.wait_ended_at is null or snapshots.snapshot_at < all_waits.wait_ended_at
+        on responded.wait.started_at <= snapshots.snapshot_at
+    where responded.wait.ended_at is null or snapshots.snapshot_at < responded.wait.ended_at
 ),
 
 status_changes as not materialized (
