@@ -2,15 +2,14 @@
     rows upstream (fct_leads). -#}
 
 {% macro has_new_events(event_types, watermark) -%}
-{#- Whether the feed holds events of `event_types` with a seq above `watermark` (a literal feed
-    seq), asked when the model compiles: a model can then leave out a relation that changes only
-    with those events (stg_inbox__agents: every agent event, parsed). It asks
-    the feed itself (stg_inbox__event_keys is ephemeral, which a query of its own cannot read),
-    so the model declares `-- depends_on: {{ source('inbox', 'inbox_events') }}` (a ref to the
-    ephemeral model would only inline an unused CTE). Use only inside `is_incremental()`. -#}
+{#- Whether stg_inbox__events holds events of `event_types` with a seq above `watermark` (a
+    literal feed seq), asked when the model compiles: a model can then leave out a relation that
+    changes only with those events (stg_inbox__agents: every agent event, parsed). The model refs
+    stg_inbox__events, so the table is built when this runs; a `seq >` literal skips its older
+    row groups. Use only inside `is_incremental()`. -#}
 {%- if execute -%}
     {%- set result = run_query(
-        'select count(*) from ' ~ source('inbox', 'inbox_events')
+        'select count(*) from ' ~ ref('stg_inbox__events')
         ~ ' where seq > ' ~ watermark ~ ' and ' ~ event_type_in(event_types)
     ) -%}
     {{- return(result.columns[0].values()[0] > 0) -}}

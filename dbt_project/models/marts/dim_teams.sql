@@ -1,4 +1,3 @@
--- depends_on: {{ source('inbox', 'inbox_events') }}
 {{
     config(
         materialized='incremental',
