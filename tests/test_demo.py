@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,14 +10,9 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
+from served import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.slow
@@ -26,8 +20,8 @@ def test_demo_sets_up_the_whole_stack(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "BANDEJA_DATA_DIR": str(tmp_path / "data"),
-        "BANDEJA_PORT": str(_free_port()),
-        "BANDEJA_DASHBOARD_PORT": str(_free_port()),
+        "BANDEJA_PORT": str(free_port()),
+        "BANDEJA_DASHBOARD_PORT": str(free_port()),
     }
     result = subprocess.run(
         [sys.executable, "-m", "inbox_api.cli", "demo", "--days", "7", "--exit-after-setup"],
@@ -64,12 +58,12 @@ def _answers(url: str) -> bool:
 
 @pytest.mark.slow
 def test_sigterm_stops_the_demo_and_everything_it_started(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "BANDEJA_DATA_DIR": str(tmp_path / "data"),
         "BANDEJA_PORT": str(port),
-        "BANDEJA_DASHBOARD_PORT": str(_free_port()),
+        "BANDEJA_DASHBOARD_PORT": str(free_port()),
     }
     demo = subprocess.Popen(
         [sys.executable, "-m", "inbox_api.cli", "demo", "--days", "30"],

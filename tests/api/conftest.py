@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
+from served import served
 
 from inbox_api.app import create_app
 
@@ -21,5 +21,5 @@ def clock() -> Clock:
 @pytest.fixture
 def api(tmp_path: Path, clock: Clock) -> Iterator[Api]:
     app = create_app(make_settings(tmp_path), clock=clock)
-    with TestClient(app) as client:
+    with served(app) as client:
         yield Api(client, clock, tmp_path)

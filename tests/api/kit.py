@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fastapi.testclient import TestClient
+from served import LiveClient
 
 from inbox_api.settings import Settings
 from inbox_api.whatsapp.signature import sign
@@ -133,9 +133,9 @@ def status_value(wamid: str, status: str, at: dt.datetime = T0, **extra: Any) ->
 
 
 class Api:
-    """The test client plus the few calls every test makes."""
+    """The HTTP client on the served app plus the few calls every test makes."""
 
-    def __init__(self, client: TestClient, clock: Clock, data_dir: Path) -> None:
+    def __init__(self, client: LiveClient, clock: Clock, data_dir: Path) -> None:
         self.client = client
         self.clock = clock
         self.data_dir = data_dir

@@ -223,7 +223,7 @@ def test_tokens_are_stored_hashed(api: Api) -> None:
     rotated = api.client.post("/v1/users/agent.support/token", headers=auth()).json()["token"]
     assert api.client.get("/v1/me", headers=auth(token)).status_code == 401
     assert api.client.get("/v1/me", headers=auth(rotated)).status_code == 200
-    api.client.__exit__(None, None, None)
+    api.client.stop()
     raw = b"".join(path.read_bytes() for path in api.data_dir.glob("inbox.duckdb*"))
     for secret in (token, rotated, ADMIN_TOKEN):
         assert secret.encode() not in raw

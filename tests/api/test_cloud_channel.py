@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
+from served import served
 
 from inbox_api.app import create_app
 
@@ -107,7 +107,7 @@ def cloud_api(tmp_path: Path, clock: Clock, graph: FakeGraph) -> Iterator[Api]:
         whatsapp_api_base=graph.url,
         whatsapp_access_token=ACCESS_TOKEN,
     )
-    with TestClient(create_app(settings, clock=clock)) as client:
+    with served(create_app(settings, clock=clock)) as client:
         yield Api(client, clock, tmp_path)
 
 

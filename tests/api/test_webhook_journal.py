@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import duckdb
-from fastapi.testclient import TestClient
+from served import served
 
 from inbox_api.app import create_app
 
@@ -60,7 +60,7 @@ def test_a_body_that_fails_to_apply_is_kept_for_replay(api: Api) -> None:
     assert outcome["new_messages"] == 0
     assert "RuntimeError" in outcome["error"]
     assert not [e for e in api.events("message") if e["event_id"] == "msg:wamid.bug"]
-    api.client.__exit__(None, None, None)
+    api.client.stop()
     with duckdb.connect(str(api.data_dir / "inbox.duckdb"), read_only=True) as con:
         [(reason, body)] = con.execute("select reason, body from dead_letters").fetchall()
     assert "hook bug" in reason
@@ -81,17 +81,17 @@ def _journal_without_applying(data_dir: Path, body: bytes) -> None:
 def test_start_up_applies_what_was_acknowledged_but_not_applied(
     tmp_path: Path, clock: Clock
 ) -> None:
-    with TestClient(create_app(make_settings(tmp_path), clock=clock)) as client:
+    with served(create_app(make_settings(tmp_path), clock=clock)) as client:
         Api(client, clock, tmp_path).inbound(message(wamid="wamid.before"))
     body = json.dumps(envelope([message_value(message(wamid="wamid.crash"))])).encode()
     _journal_without_applying(tmp_path, body)
 
-    with TestClient(create_app(make_settings(tmp_path), clock=clock)) as client:
+    with served(create_app(make_settings(tmp_path), clock=clock)) as client:
         api = Api(client, clock, tmp_path)
         ids = [e["event_id"] for e in api.events("message")]
         assert ids == ["msg:wamid.before", "msg:wamid.crash"]
         assert api.applied(2)["new_messages"] == 1
-    with TestClient(create_app(make_settings(tmp_path), clock=clock)) as client:  # once only
+    with served(create_app(make_settings(tmp_path), clock=clock)) as client:  # once only
         ids = [e["event_id"] for e in Api(client, clock, tmp_path).events("message")]
         assert ids == ["msg:wamid.before", "msg:wamid.crash"]
 

@@ -22,7 +22,7 @@ from .kit import (
 
 def _db_rows(api: Api, sql: str) -> list[tuple]:
     """Read the store after the app closed its connection (the lifespan owns the file)."""
-    api.client.__exit__(None, None, None)
+    api.client.stop()
     with duckdb.connect(str(api.data_dir / "inbox.duckdb"), read_only=True) as con:
         return con.execute(sql).fetchall()
 

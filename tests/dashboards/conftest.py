@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dashboard_helpers import REPO, free_port
+from dashboard_helpers import REPO
 from fixture_serving import build_fixture_serving
+from served import free_port
 
 
 @pytest.fixture(scope="session")

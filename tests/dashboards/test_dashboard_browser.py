@@ -10,8 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dashboard_helpers import ARTIFACTS, REPO, free_port
+from dashboard_helpers import ARTIFACTS, REPO
 from playwright.sync_api import Page, sync_playwright
+from served import free_port
 
 from dashboards import i18n
 from dashboards.commands import dashboard_command

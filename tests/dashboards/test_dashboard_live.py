@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 from dashboard_helpers import APP
-from routing.helpers import ADMIN_TOKEN, FakeClock, deliver, inbound, local, new_app, serve
+from routing.helpers import ADMIN_TOKEN, FakeClock, deliver, inbound, local, new_app
+from served import serve
 from streamlit.testing.v1 import AppTest
 
 from dashboards import i18n

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from fastapi.testclient import TestClient
+from served import LiveClient, served
 
 from inbox_api.app import create_app
 from inbox_api.settings import Settings
@@ -27,7 +27,7 @@ END = dt.datetime(2026, 11, 24, 18, tzinfo=dt.UTC)
 
 @pytest.fixture
 def client(tmp_path: Path):
-    with TestClient(create_app(Settings(data_dir=tmp_path, env="test"))) as client:
+    with served(create_app(Settings(data_dir=tmp_path, env="test"))) as client:
         yield client
 
 
@@ -36,7 +36,7 @@ def two_days(config: BusinessConfig) -> list[dict[str, Any]]:
     return list(generate(config, 2, 6, 11, END))
 
 
-def _feed(client: TestClient) -> list[dict[str, Any]]:
+def _feed(client: LiveClient) -> list[dict[str, Any]]:
     events, after = [], 0
     while True:
         body = client.get(
@@ -48,7 +48,7 @@ def _feed(client: TestClient) -> list[dict[str, Any]]:
         after = body["next_after"]
 
 
-def test_history_import_is_idempotent(client: TestClient, two_days: list[dict]) -> None:
+def test_history_import_is_idempotent(client: LiveClient, two_days: list[dict]) -> None:
     first = import_events(two_days, client, ADMIN, batch_size=4_000)
     assert first.accepted == len(two_days) and first.duplicates == 0
     assert first.batches == -(-len(two_days) // 4_000)
@@ -70,7 +70,7 @@ def test_history_import_is_idempotent(client: TestClient, two_days: list[dict]) 
 
 
 def test_a_bad_batch_is_rejected_whole_naming_rows(
-    client: TestClient, two_days: list[dict]
+    client: LiveClient, two_days: list[dict]
 ) -> None:
     batch = [dict(e) for e in two_days[:50]]
     batch[3] = {**batch[3], "actor_kind": "robot"}
@@ -84,7 +84,7 @@ def test_a_bad_batch_is_rejected_whole_naming_rows(
     assert not [e for e in _feed(client) if e["event_id"].startswith("sim:")]
 
 
-def test_import_needs_the_admin_token(client: TestClient, two_days: list[dict]) -> None:
+def test_import_needs_the_admin_token(client: LiveClient, two_days: list[dict]) -> None:
     response = client.post(
         "/v1/import/events",
         content=to_ndjson(two_days[:5]),
@@ -94,7 +94,7 @@ def test_import_needs_the_admin_token(client: TestClient, two_days: list[dict]) 
 
 
 def test_crm_file_import_counts_and_is_idempotent(
-    client: TestClient, two_days: list[dict], tmp_path: Path
+    client: LiveClient, two_days: list[dict], tmp_path: Path
 ) -> None:
     import_events(two_days, client, ADMIN)
     contacts = [e["payload"] for e in two_days if e["event_type"] == "contact"]
@@ -132,7 +132,7 @@ class _Clock:
         self.now += seconds
 
 
-def test_live_play_drives_webhooks_and_agents(client: TestClient, config: BusinessConfig) -> None:
+def test_live_play_drives_webhooks_and_agents(client: LiveClient, config: BusinessConfig) -> None:
     clock = _Clock()
     player = LivePlayer(
         config,

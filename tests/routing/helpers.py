@@ -5,9 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,8 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
+from served import LiveClient, served
 
 from inbox_api.app import create_app
 from inbox_api.settings import Settings
@@ -171,36 +168,17 @@ def events(client: Any, event_type: str | None = None) -> list[dict[str, Any]]:
     return [row for row in rows if event_type is None or row["event_type"] == event_type]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def new_app(data_dir: Path, clock: FakeClock, config: BusinessConfig | None = None) -> FastAPI:
+    return create_app(settings_for(data_dir), clock=clock, config=config or business_config())
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run the app under uvicorn on a free loopback port in a thread; yields the base URL."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-
-
-def new_app(data_dir: Path, clock: FakeClock, config: BusinessConfig | None = None) -> FastAPI:
-    return create_app(settings_for(data_dir), clock=clock, config=config or business_config())
+def live(
+    data_dir: Path, clock: FakeClock, config: BusinessConfig | None = None
+) -> Iterator[LiveClient]:
+    """The real app on a loopback port, with the injected clock, and a client talking HTTP."""
+    with served(new_app(data_dir, clock, config)) as client:
+        yield client
 
 
 def agent_token(client: httpx.Client | Any, user_id: str, role: str = "agent") -> str:

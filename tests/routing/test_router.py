@@ -6,29 +6,29 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from routing.helpers import (
     ADMIN_TOKEN,
     FakeClock,
+    LiveClient,
     business_config,
     conversation_id,
     deliver,
     events,
     inbound,
+    live,
     local,
-    new_app,
 )
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def post(client: TestClient, body: bytes) -> None:
+def post(client: LiveClient, body: bytes) -> None:
     deliver(client, body)
     client.app.state.automation.sender.wait_idle()
 
 
-def conversation(client: TestClient, wa_id: str = "5215511111111") -> dict:
+def conversation(client: LiveClient, wa_id: str = "5215511111111") -> dict:
     response = client.get(f"/v1/conversations/{conversation_id(wa_id)}", headers=ADMIN)
     assert response.status_code == 200, response.text
     return response.json()
@@ -40,7 +40,7 @@ def clock() -> FakeClock:
 
 
 def test_keyword_sets_topic_team_and_least_loaded_agent(tmp_path: Path, clock: FakeClock):
-    with TestClient(new_app(tmp_path, clock)) as client:
+    with live(tmp_path, clock) as client:
         post(client, inbound(clock.now, "Hola, ¿qué PRECIO tiene?", wa_id="1"))
         first = conversation(client, "1")
         assert (first["topic"], first["team_id"], first["assignee_id"]) == (
@@ -60,7 +60,7 @@ def test_keyword_sets_topic_team_and_least_loaded_agent(tmp_path: Path, clock: F
 
 
 def test_full_capacity_leaves_the_cycle_in_the_team_queue(tmp_path: Path, clock: FakeClock):
-    with TestClient(new_app(tmp_path, clock)) as client:
+    with live(tmp_path, clock) as client:
         for n in range(5):  # ana and beto hold 2 each (capacity 2)
             post(client, inbound(clock.now, "precio", wa_id=str(n)))
         queued = conversation(client, "4")
@@ -78,7 +78,7 @@ def test_off_shift_and_unavailable_agents_are_skipped(tmp_path: Path, clock: Fak
     agents[0]["available"] = False  # ana away
     agents[1]["shifts"] = {"mon": ["14:00-18:00"]}  # beto starts later
     config = business_config(agents=agents)
-    with TestClient(new_app(tmp_path, clock, config)) as client:
+    with live(tmp_path, clock, config) as client:
         post(client, inbound(clock.now, "precio", wa_id="1"))
         assert conversation(client, "1")["assignee_id"] is None
         clock.now = local("2026-11-23 15:00")
@@ -87,7 +87,7 @@ def test_off_shift_and_unavailable_agents_are_skipped(tmp_path: Path, clock: Fak
 
 
 def test_no_keyword_goes_to_default_team_and_payload_routes(tmp_path: Path, clock: FakeClock):
-    with TestClient(new_app(tmp_path, clock)) as client:
+    with live(tmp_path, clock) as client:
         post(client, inbound(clock.now, "buenas tardes", wa_id="1"))
         plain = conversation(client, "1")
         assert (plain["topic"], plain["team_id"], plain["assignee_id"]) == (
@@ -102,7 +102,7 @@ def test_no_keyword_goes_to_default_team_and_payload_routes(tmp_path: Path, cloc
 
 def test_menu_then_answer_reroutes_unless_a_person_assigned(tmp_path: Path, clock: FakeClock):
     config = business_config(menu={"enabled": True})
-    with TestClient(new_app(tmp_path, clock, config)) as client:
+    with live(tmp_path, clock, config) as client:
         post(client, inbound(clock.now, "hello there", wa_id="1"))
         menu = [e for e in events(client, "message") if e["payload"]["direction"] == "outbound"]
         assert len(menu) == 1
@@ -131,7 +131,7 @@ def test_menu_then_answer_reroutes_unless_a_person_assigned(tmp_path: Path, cloc
 
 def test_off_hours_promise_once_per_cycle(tmp_path: Path):
     clock = FakeClock(local("2026-11-23 20:00"))  # closed
-    with TestClient(new_app(tmp_path, clock)) as client:
+    with live(tmp_path, clock) as client:
         post(client, inbound(clock.now, "my order is broken, help", wa_id="1"))
         post(client, inbound(clock.now, "hello?", wa_id="1"))
         automated = [

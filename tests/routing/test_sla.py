@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import httpx
-from fastapi.testclient import TestClient
+from served import serve
 
 from inbox_api.sla import due_escalations
 from inbox_api.store.state import Conversation
@@ -26,9 +26,9 @@ from routing.helpers import (
     deliver,
     events,
     inbound,
+    live,
     local,
     new_app,
-    serve,
 )
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -165,13 +165,13 @@ def _fast_retries(app):
 def test_escalations_fire_once_and_survive_a_restart(tmp_path: Path):
     clock = FakeClock(local("2026-11-23 10:00"))
     opened = clock.now
-    with TestClient(new_app(tmp_path, clock)) as client:
+    with live(tmp_path, clock) as client:
         body = inbound(clock.now, "precio")
         deliver(client, body)
         clock.now = opened + dt.timedelta(minutes=11)
         assert [a["level"] for a in client.app.state.sla.tick_sync()] == ["alert"]
         assert client.app.state.sla.tick_sync() == []
-    with TestClient(new_app(tmp_path, clock)) as client:  # same files, fresh process state
+    with live(tmp_path, clock) as client:  # same files, fresh process state
         assert client.app.state.sla.tick_sync() == []
         clock.now = opened + dt.timedelta(minutes=19)
         assert client.app.state.sla.tick_sync() == []
@@ -192,7 +192,7 @@ def test_queue_in_team_queue_with_nobody_free_does_not_churn(tmp_path: Path):
     agents = [agent.model_dump() for agent in config.agents]
     for agent in agents:
         agent["available"] = False
-    with TestClient(new_app(tmp_path, clock, business_config(agents=agents))) as client:
+    with live(tmp_path, clock, business_config(agents=agents)) as client:
         body = inbound(clock.now, "precio")
         deliver(client, body)
         clock.advance(minutes=25)

@@ -6,31 +6,31 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from ingest.config import BusinessConfig, ConfigError, load_config
 from routing.helpers import (
     ADMIN_TOKEN,
     FakeClock,
+    LiveClient,
     agent_token,
     business_config,
     conversation_id,
     deliver,
     events,
     inbound,
+    live,
     local,
-    new_app,
 )
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def post(client: TestClient, body: bytes) -> None:
+def post(client: LiveClient, body: bytes) -> None:
     deliver(client, body)
     client.app.state.automation.sender.wait_idle()
 
 
-def resolve(client: TestClient, wa_id: str = "5215511111111") -> None:
+def resolve(client: LiveClient, wa_id: str = "5215511111111") -> None:
     cid = conversation_id(wa_id)
     response = client.post(
         f"/v1/conversations/{cid}/status", json={"status": "resolved"}, headers=ADMIN
@@ -42,7 +42,7 @@ def resolve(client: TestClient, wa_id: str = "5215511111111") -> None:
 def test_csat_survey_answer_typed_and_tapped_stays_in_the_cycle(tmp_path: Path):
     clock = FakeClock(local("2026-11-23 10:00"))
     config = business_config(surveys={"csat": True, "nps": True})
-    with TestClient(new_app(tmp_path, clock, config)) as client:
+    with live(tmp_path, clock, config) as client:
         post(client, inbound(clock.now, "precio"))
         resolve(client)
         sent = events(client, "survey_sent")
@@ -77,7 +77,7 @@ def test_not_an_answer_opens_a_new_cycle_and_closed_window_needs_a_template(tmp_
     clock = FakeClock(local("2026-11-23 10:00"))
     template = {"name": "csat_survey", "language": "es"}
     config = business_config(surveys={"csat_template": template})
-    with TestClient(new_app(tmp_path, clock, config)) as client:
+    with live(tmp_path, clock, config) as client:
         post(client, inbound(clock.now, "precio"))
         resolve(client)
         post(client, inbound(clock.now, "7"))  # out of the 1-5 range: a message
@@ -113,7 +113,7 @@ def test_not_an_answer_opens_a_new_cycle_and_closed_window_needs_a_template(tmp_
 
 def test_live_queue_shape_and_permissions(tmp_path: Path):
     clock = FakeClock(local("2026-11-23 10:00"))
-    with TestClient(new_app(tmp_path, clock)) as client:
+    with live(tmp_path, clock) as client:
         post(client, inbound(clock.now - dt.timedelta(minutes=7), "precio", wa_id="1"))
         post(client, inbound(clock.now - dt.timedelta(minutes=3), "falla", wa_id="2"))
         post(client, inbound(clock.now, "hola", wa_id="3"))
@@ -122,9 +122,9 @@ def test_live_queue_shape_and_permissions(tmp_path: Path):
             json={"text": "hola"},
             headers=ADMIN,
         )
-        live = client.get("/v1/queue/live", headers=ADMIN)
-        assert live.status_code == 200
-        body = live.json()
+        queue = client.get("/v1/queue/live", headers=ADMIN)
+        assert queue.status_code == 200
+        body = queue.json()
         assert set(body) == {
             "as_of",
             "totals",

@@ -17,8 +17,8 @@ from routing.helpers import (
     inbound,
     local,
     new_app,
-    serve,
 )
+from served import serve
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
