@@ -358,6 +358,11 @@ def mount(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/inbox/static", StaticFiles(directory=HERE / "static"), name="inbox-static")
 
+    @app.get("/", include_in_schema=False)
+    def root() -> Response:
+        """The server's bare address is where a person lands: send them to the inbox."""
+        return RedirectResponse("/inbox", status_code=307)
+
     @app.exception_handler(_SignIn)
     async def sign_in(_: Request, __: _SignIn) -> Response:
         return RedirectResponse("/inbox/login", status_code=303)

@@ -97,7 +97,7 @@ def test_sign_in_answer_and_watch_it_leave_the_queue(tmp_path: Path):
             try:
                 for width, height, tag in ((1366, 768, "desktop"), (390, 844, "phone")):
                     page = browser.new_page(viewport={"width": width, "height": height})
-                    page.goto(f"{base}/inbox")
+                    page.goto(f"{base}/")  # the bare address, as a person types it
                     expect(page).to_have_url(f"{base}/inbox/login")
                     page.screenshot(path=SHOTS / f"{tag}-1-login.png")
                     page.fill("#token", supervisor)
