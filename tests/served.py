@@ -43,16 +43,19 @@ class Server:
         self._server.should_exit = True
         self._thread.join(timeout=30)
 
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
 
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
     """Run the app under uvicorn on a free loopback port in a thread; yields the base URL."""
-    server = Server(app)
-    server.start()
-    try:
+    with Server(app) as server:
         yield server.url
-    finally:
-        server.stop()
 
 
 class LiveClient(httpx.Client):
@@ -73,10 +76,5 @@ class LiveClient(httpx.Client):
 @contextmanager
 def served(app: FastAPI) -> Iterator[LiveClient]:
     """The app on a loopback port, its lifespan run, and a client talking HTTP to it."""
-    server = Server(app)
-    server.start()
-    client = LiveClient(app, server)
-    try:
+    with Server(app) as server, LiveClient(app, server) as client:
         yield client
-    finally:
-        client.stop()

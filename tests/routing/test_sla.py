@@ -11,8 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
-import httpx
-from served import serve
+from served import served
 
 from inbox_api.sla import due_escalations
 from inbox_api.store.state import Conversation
@@ -109,7 +108,7 @@ def test_customer_waits_alert_then_reassignment_end_to_end(tmp_path: Path):
     app.state.startup_hooks.append(lambda app: _fast_retries(app))
     opened = clock.now
     try:
-        with serve(app) as base, httpx.Client(base_url=base, timeout=10) as client:
+        with served(app) as client:
             body = inbound(clock.now, "precio por favor")
             deliver(client, body)
             engine = app.state.sla
